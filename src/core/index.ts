@@ -1,0 +1,15 @@
+export { Activity, ActivityPendingError, type ActivityState, type ActivityWitness } from './activity.js'
+export {
+  type Cancel,
+  type Clock,
+  type ManualClock,
+  manualClock,
+  type Scheduler,
+  systemScheduler,
+  type Timer,
+} from './clock.js'
+export { ServiceClosedError, SwitchboardError } from './errors.js'
+export { type Random, seededRandom, systemRandom } from './random.js'
+export { Filter, Service, type ServiceHooks } from './service.js'
+export { Status } from './status.js'
+export { type Disposer, type UpdatableVar, Var } from './var.js'

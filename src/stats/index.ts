@@ -1,0 +1,10 @@
+export {
+  type Counter,
+  type InMemoryStats,
+  inMemoryStats,
+  nullStats,
+  promName,
+  type Stat,
+  type StatSummary,
+  type StatsReceiver,
+} from './stats.js'
