@@ -8,7 +8,8 @@ export {
   systemScheduler,
   type Timer,
 } from './clock.js'
-export { ServiceClosedError, SwitchboardError } from './errors.js'
+export { InvalidOptionError, ServiceClosedError, SwitchboardError } from './errors.js'
+export { FailureFlags, failureFlagsOf, hasFailureFlags, isRequeueable, withFailureFlags } from './failure.js'
 export { type Random, seededRandom, systemRandom } from './random.js'
 export { Filter, Service, type ServiceHooks } from './service.js'
 export { Status } from './status.js'
