@@ -1,0 +1,22 @@
+export {
+  DtabFileInvalid,
+  type FileDtabStore,
+  type FileDtabStoreOptions,
+  fileDtabStore,
+  namespaceFileName,
+  namespaceOfFileName,
+  renderDtabFile,
+} from './file.js'
+export { type InMemoryDtabStoreOptions, inMemoryDtabStore } from './memory.js'
+export { KeyedMutex } from './mutex.js'
+export { checkNamespace, InvalidDtabNamespace, MAX_NAMESPACE_LENGTH, namespaceProblem } from './namespace.js'
+export {
+  DtabNamespaceDoesNotExist,
+  DtabNamespaceExists,
+  type DtabStore,
+  DtabStoreClosed,
+  DtabStoreForbidden,
+  DtabVersionMismatch,
+  VersionedDtab,
+} from './store.js'
+export { Version } from './version.js'
