@@ -25,6 +25,8 @@ export interface Timer {
 /** A clock and a timer that agree with each other. */
 export interface Scheduler extends Clock, Timer {}
 
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /**
  * Wall time through `performance.now()` and Node's timers, unref'd so that a pending timer never
  * keeps a process alive.
@@ -37,7 +39,8 @@ export interface Scheduler extends Clock, Timer {}
 export const systemScheduler: Scheduler = {
   now: () => performance.now(),
   setTimeout(fn, ms) {
-    const handle = setTimeout(fn, Math.max(0, ms))
+    // Node turns a delay above 2^31 - 1 ms (about 24.8 days) into 1 ms; an uncapped backoff must not.
+    const handle = setTimeout(fn, Math.min(MAX_TIMER_MS, Math.max(0, ms)))
     handle.unref()
     return () => clearTimeout(handle)
   },
@@ -156,4 +159,28 @@ export function manualClock(start = 0): ManualClock {
     },
   }
   return clock
+}
+
+/**
+ * Waits `ms` on `timer` (always asynchronously, even for 0), and rejects with the signal's reason if `signal` aborts first; the timer and the abort listener are
+ * removed either way, so nothing outlives the wait.
+ *
+ * @example
+ * ```ts
+ * await sleep(systemScheduler, 50, AbortSignal.timeout(1000))
+ * ```
+ */
+export function sleep(timer: Timer, ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason)
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      cancel()
+      reject(signal?.reason)
+    }
+    const cancel = timer.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
 }

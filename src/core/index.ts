@@ -5,6 +5,7 @@ export {
   type ManualClock,
   manualClock,
   type Scheduler,
+  sleep,
   systemScheduler,
   type Timer,
 } from './clock.js'

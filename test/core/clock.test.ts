@@ -80,3 +80,33 @@ describe('Status', () => {
     ])
   })
 })
+
+describe('sleep', () => {
+  it('resolves after the delay on the given timer, leaving nothing scheduled', async () => {
+    const { sleep } = await import('../../src/core/index.js')
+    const clock = manualClock()
+    let done = false
+    const p = sleep(clock, 10).then(() => {
+      done = true
+    })
+    clock.advance(9)
+    await Promise.resolve()
+    expect(done).toBe(false)
+    clock.advance(1)
+    await p
+    expect(done).toBe(true)
+    expect(clock.pending).toBe(0)
+  })
+
+  it('rejects with the abort reason, cancels its timer and removes its listener', async () => {
+    const { sleep } = await import('../../src/core/index.js')
+    const clock = manualClock()
+    const ac = new AbortController()
+    const p = sleep(clock, 1000, ac.signal)
+    ac.abort('stop')
+    await expect(p).rejects.toBe('stop')
+    expect(clock.pending).toBe(0)
+    await expect(sleep(clock, 5, ac.signal)).rejects.toBe('stop')
+    expect(clock.pending).toBe(0)
+  })
+})
