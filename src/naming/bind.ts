@@ -1,0 +1,129 @@
+import { Activity, type ActivityState } from '../core/activity.js'
+import { Var } from '../core/var.js'
+import { Name, type NameBound } from './name.js'
+import { NamerExceededMaxDepthError } from './namer-errors.js'
+import { NameTree, type Weighted } from './nametree.js'
+import type { Path } from './path.js'
+
+/** Finagle's `namerMaxDepth` default. */
+export const DEFAULT_MAX_DEPTH = 100
+
+/** One step of binding: what a path rewrites to (a dtab lookup, or a namer's answer). */
+export type Lookup = (path: Path) => Activity<NameTree<Name>>
+
+type Bound = NameTree<NameBound>
+type State = ActivityState<Bound>
+
+const PENDING: State = { kind: 'pending' }
+
+function lookupSafely(lookup: Lookup, path: Path): Activity<NameTree<Name>> {
+  try {
+    return lookup(path)
+  } catch (error) {
+    return Activity.exception(error)
+  }
+}
+
+/** One shared evaluation per activity, however many branches observe it. */
+function shared<T>(a: Activity<T>): Activity<T> {
+  return Activity.of(Var.async<ActivityState<T>>(PENDING as ActivityState<T>, (update) => a.states.observe(update)))
+}
+
+/**
+ * Binds a tree of names by following every path leaf through `lookup` until only bound names (and
+ * Neg/Fail/Empty) are left: Finagle's `Namer.bind`. The result is live: it changes when any lookup
+ * along the way changes. Rules (spec naming §9):
+ *
+ * - more than `maxDepth` lookups along one branch fails with `NamerExceededMaxDepthError`
+ *   ("Max recursion level: <N> reached in Namer lookup"), checked first at every node;
+ * - a path leaf is looked up and the answer bound one level deeper; a pending or failed lookup
+ *   passes through; a bound leaf under a union gets the innermost union weight in its addr
+ *   metadata (`namer_nametree_weight`), and nothing outside a union gets a weight;
+ * - an Alt is lazy: its first branch that does not bind to Neg is the answer (Fail stops it,
+ *   Empty is an answer), a pending or failed branch makes the whole Alt pending or failed, and
+ *   later branches are never looked up;
+ * - a Union binds every branch; if any is ok, the ok ones (pending and failed ones ignored) form
+ *   the simplified union, so `! & !` binds to Neg; otherwise the first failure, else pending.
+ *
+ * The bound tree has no Alt nodes. A loop through a union (`/a => /a & /a`) costs one lookup per
+ * depth, not one per branch, because equal sub-bindings are shared.
+ *
+ * @example
+ * ```ts
+ * const dtab = Dtab.read('/s => /#/disco')
+ * const tree = bindTree((p) => interpreterLookup(dtab, p), NameTree.leaf(Path.read('/s/users')))
+ * ```
+ */
+export function bindTree(
+  lookup: Lookup,
+  tree: NameTree<Path>,
+  maxDepth: number = DEFAULT_MAX_DEPTH,
+): Activity<NameTree<NameBound>> {
+  const memo = new Map<string, Activity<Bound>>()
+
+  const bindLeafPath = (path: Path, depth: number, weight: number | undefined): Activity<Bound> => {
+    const key = `${depth} ${weight} ${path.show()}`
+    let a = memo.get(key)
+    if (a === undefined) {
+      a = shared(lookupSafely(lookup, path).flatMap((t) => go(t, depth + 1, weight)))
+      memo.set(key, a)
+    }
+    return a
+  }
+
+  const bindUnion = (trees: readonly Weighted<Name>[], depth: number): Activity<Bound> => {
+    const children = trees.map((w) => go(w.tree, depth, w.weight).states)
+    return Activity.of(
+      Var.collect(children).map((states): State => {
+        const ok: Weighted<NameBound>[] = []
+        let failed: State | undefined
+        states.forEach((s, i) => {
+          if (s.kind === 'ok') ok.push(NameTree.weighted(trees[i]!.weight, s.value))
+          else if (s.kind === 'failed' && failed === undefined) failed = s
+        })
+        if (ok.length > 0) return { kind: 'ok', value: NameTree.simplify(NameTree.union(...ok)) }
+        return failed ?? PENDING
+      }),
+    )
+  }
+
+  const bindAlt = (trees: readonly NameTree<Name>[], i: number, depth: number, weight: number | undefined) => {
+    if (i >= trees.length) return Activity.value<Bound>(NameTree.Neg)
+    const head = go(trees[i]!, depth, weight)
+    return Activity.of(
+      head.states.flatMap((s): Var<State> => {
+        if (s.kind === 'ok' && s.value.kind === 'neg') return bindAlt(trees, i + 1, depth, weight).states
+        return Var.constant(s)
+      }),
+    )
+  }
+
+  const go = (t: NameTree<Name>, depth: number, weight: number | undefined): Activity<Bound> => {
+    if (depth > maxDepth) return Activity.exception(new NamerExceededMaxDepthError(maxDepth))
+    switch (t.kind) {
+      case 'leaf': {
+        const name = t.value
+        if (name.kind === 'path') return bindLeafPath(name.path, depth, weight)
+        return Activity.value(NameTree.leaf(weight === undefined ? name : name.withWeight(weight)))
+      }
+      case 'neg':
+      case 'fail':
+      case 'empty':
+        return Activity.value<Bound>(t)
+      case 'union':
+        if (t.trees.length === 0) return Activity.value<Bound>(NameTree.Neg)
+        if (t.trees.length === 1) return go(t.trees[0]!.tree, depth, t.trees[0]!.weight)
+        return bindUnion(t.trees, depth)
+      case 'alt':
+        if (t.trees.length === 0) return Activity.value<Bound>(NameTree.Neg)
+        if (t.trees.length === 1) return go(t.trees[0]!, depth, weight)
+        return bindAlt(t.trees, 0, depth, weight)
+    }
+  }
+
+  return go(
+    NameTree.map(tree, (p) => Name.path(p)),
+    0,
+    undefined,
+  )
+}
