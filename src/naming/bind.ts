@@ -26,7 +26,9 @@ function lookupSafely(lookup: Lookup, path: Path): Activity<NameTree<Name>> {
 
 /** One shared evaluation per activity, however many branches observe it. */
 function shared<T>(a: Activity<T>): Activity<T> {
-  return Activity.of(Var.async<ActivityState<T>>(PENDING as ActivityState<T>, (update) => a.states.observe(update)))
+  return Activity.of(
+    Var.async<ActivityState<T>>(PENDING as ActivityState<T>, (update) => a.states.observe(update)),
+  )
 }
 
 /**
@@ -87,7 +89,12 @@ export function bindTree(
     )
   }
 
-  const bindAlt = (trees: readonly NameTree<Name>[], i: number, depth: number, weight: number | undefined) => {
+  const bindAlt = (
+    trees: readonly NameTree<Name>[],
+    i: number,
+    depth: number,
+    weight: number | undefined,
+  ) => {
     if (i >= trees.length) return Activity.value<Bound>(NameTree.Neg)
     const head = go(trees[i]!, depth, weight)
     return Activity.of(

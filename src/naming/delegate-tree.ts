@@ -124,7 +124,8 @@ function simplify<T>(t: DelegateTree<T>): DelegateTree<T> {
     }
     case 'alt': {
       if (t.trees.length === 0) return { kind: 'neg', path: t.path, dentry: t.dentry }
-      if (t.trees.length === 1) return simplify({ kind: 'delegate', path: t.path, dentry: t.dentry, tree: t.trees[0]! })
+      if (t.trees.length === 1)
+        return simplify({ kind: 'delegate', path: t.path, dentry: t.dentry, tree: t.trees[0]! })
       const out: DelegateTree<T>[] = []
       for (const child of t.trees) {
         const s = simplify(child)
@@ -213,40 +214,51 @@ function leafText(value: unknown): string {
 
 function render<T>(tree: DelegateTree<T>, describe: (value: T) => string = leafText): string {
   const lines: string[] = []
-  const write = (t: DelegateTree<T>, indent: string, weight?: number) => {
-    const w = weight === undefined ? '' : `${weight} * `
-    const via = t.kind === 'transformation' ? ` (transformer ${t.name})` : dentryLabel(t.dentry) ? `  [${t.dentry.show()}]` : ''
-    const path = t.kind === 'neg' && t.path.isEmpty ? '~' : t.path.show()
+  const label = (t: DelegateTree<T>): string => {
+    const via = t.kind !== 'transformation' && dentryLabel(t.dentry) ? `  (${dentryLabel(t.dentry)})` : ''
     switch (t.kind) {
       case 'exception':
-        lines.push(`${indent}${w}${path}: error: ${t.error instanceof Error ? t.error.message : String(t.error)}${via}`)
-        return
+        return `${t.path.show()}  error: ${t.error instanceof Error ? t.error.message : String(t.error)}${via}`
       case 'empty':
+        return `${t.path.show()}  $ empty${via}`
       case 'fail':
-      case 'neg': {
-        const sym = t.kind === 'empty' ? '$' : t.kind === 'fail' ? '!' : '~'
-        lines.push(`${indent}${w}${t.kind === 'neg' && t.path.isEmpty ? '~' : `${path} ${sym}`}${via}`)
-        return
-      }
+        return `${t.path.show()}  ! fail${via}`
+      case 'neg':
+        return `${t.path.isEmpty ? '~' : `${t.path.show()}  ~ no match`}${via}`
       case 'leaf':
-        lines.push(`${indent}${w}${path} -> ${describe(t.value)}${via}`)
-        return
+        return `${t.path.show()}  => ${describe(t.value)}${via}`
       case 'delegate':
-      case 'transformation':
-        lines.push(`${indent}${w}${path}${via}`)
-        write(t.tree, `${indent}  `)
-        return
+        return `${t.path.show()}${via}`
       case 'alt':
-        lines.push(`${indent}${w}${path} (alternatives)${via}`)
-        for (const c of t.trees) write(c, `${indent}  | `.replace('| ', '|'))
-        return
+        return `${t.path.show()}  first of${via}`
       case 'union':
-        lines.push(`${indent}${w}${path} (union)${via}`)
-        for (const c of t.trees) write(c.tree, `${indent}  & `.replace('& ', '&'), c.weight)
-        return
+        return `${t.path.show()}  union${via}`
+      case 'transformation':
+        return `${t.path.show()}  transformed by ${t.name}`
     }
   }
-  write(tree, '')
+  const children = (t: DelegateTree<T>): [string, DelegateTree<T>][] => {
+    switch (t.kind) {
+      case 'delegate':
+      case 'transformation':
+        return [['', t.tree]]
+      case 'alt':
+        return t.trees.map((c) => ['', c])
+      case 'union':
+        return t.trees.map((w) => [`${w.weight} * `, w.tree])
+      default:
+        return []
+    }
+  }
+  const write = (t: DelegateTree<T>, lead: string, rest: string) => {
+    lines.push(`${lead}${label(t)}`)
+    const cs = children(t)
+    cs.forEach(([weight, c], i) => {
+      const last = i === cs.length - 1
+      write(c, `${rest}${last ? '└─ ' : '├─ '}${weight}`, `${rest}${last ? '   ' : '│  '}`)
+    })
+  }
+  write(tree, '', '')
   return lines.join('\n')
 }
 

@@ -1,7 +1,7 @@
 import { Activity } from '../core/activity.js'
 import { DEFAULT_MAX_DEPTH } from './bind.js'
-import { Dentry } from './dentry.js'
 import { DelegateTree, type DelegateWeighted } from './delegate-tree.js'
+import { Dentry } from './dentry.js'
 import type { Dtab } from './dtab.js'
 import { Name, type NameBound } from './name.js'
 import { NamerExceededMaxDepthError } from './namer-errors.js'
@@ -34,7 +34,13 @@ function matchingEntries(dtab: Dtab, path: Path): Unbound[] {
     const d = dtab.entries[i]!
     if (!d.prefix.matches(path)) continue
     const suffix = path.drop(d.prefix.size)
-    out.push(DelegateTree.fromNameTree(path, d, NameTree.map(d.dst, (p) => Name.path(p.concat(suffix)))))
+    out.push(
+      DelegateTree.fromNameTree(
+        path,
+        d,
+        NameTree.map(d.dst, (p) => Name.path(p.concat(suffix))),
+      ),
+    )
   }
   return out
 }
@@ -48,7 +54,10 @@ function lookupStep(dtab: Dtab, namers: NamerRegistry, dentry: Dentry, path: Pat
     // Unlike bind, only "no entry matched" reaches the namers; a lone `~` entry shows as Neg.
     return namers
       .lookup(path)
-      .map((t): Unbound => (t.kind === 'neg' ? { kind: 'neg', path, dentry } : DelegateTree.fromNameTree(path, dentry, t)))
+      .map(
+        (t): Unbound =>
+          t.kind === 'neg' ? { kind: 'neg', path, dentry } : DelegateTree.fromNameTree(path, dentry, t),
+      )
       .handle(fail)
   } catch (error) {
     return Activity.value(fail(error))
@@ -81,7 +90,11 @@ function caught(a: Activity<Bound>, path: Path, dentry: Dentry): Activity<Bound>
  * console.log(DelegateTree.render(tree))
  * ```
  */
-export function delegate(dtab: Dtab, path: Path, options: DelegateOptions = {}): Activity<DelegateTree<NameBound>> {
+export function delegate(
+  dtab: Dtab,
+  path: Path,
+  options: DelegateOptions = {},
+): Activity<DelegateTree<NameBound>> {
   const namers = options.namers ?? NamerRegistry.create()
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH
 
@@ -112,15 +125,19 @@ export function delegate(dtab: Dtab, path: Path, options: DelegateOptions = {}):
         return go(t.tree, depth).map((tree): Bound => ({ ...t, value: v, tree }))
       }
       case 'alt':
-        if (t.trees.length === 0) return Activity.value<Bound>({ kind: 'neg', path: t.path, dentry: t.dentry })
+        if (t.trees.length === 0)
+          return Activity.value<Bound>({ kind: 'neg', path: t.path, dentry: t.dentry })
         if (t.trees.length === 1) {
-          return go(t.trees[0]!, depth).map((tree): Bound => ({ kind: 'delegate', path: t.path, dentry: t.dentry, tree }))
+          return go(t.trees[0]!, depth).map(
+            (tree): Bound => ({ kind: 'delegate', path: t.path, dentry: t.dentry, tree }),
+          )
         }
         return Activity.collect(t.trees.map((c) => caught(go(c, depth), t.path, t.dentry))).map(
           (trees): Bound => ({ kind: 'alt', path: t.path, dentry: t.dentry, trees }),
         )
       case 'union':
-        if (t.trees.length === 0) return Activity.value<Bound>({ kind: 'neg', path: t.path, dentry: t.dentry })
+        if (t.trees.length === 0)
+          return Activity.value<Bound>({ kind: 'neg', path: t.path, dentry: t.dentry })
         if (t.trees.length === 1) {
           return go(t.trees[0]!.tree, depth).map(
             (tree): Bound => ({ kind: 'delegate', path: t.path, dentry: t.dentry, tree }),
@@ -128,7 +145,9 @@ export function delegate(dtab: Dtab, path: Path, options: DelegateOptions = {}):
         }
         return Activity.collect(
           t.trees.map((w) =>
-            caught(go(w.tree, depth), t.path, t.dentry).map((tree): DelegateWeighted<NameBound> => ({ weight: w.weight, tree })),
+            caught(go(w.tree, depth), t.path, t.dentry).map(
+              (tree): DelegateWeighted<NameBound> => ({ weight: w.weight, tree }),
+            ),
           ),
         ).map((trees): Bound => ({ kind: 'union', path: t.path, dentry: t.dentry, trees }))
     }

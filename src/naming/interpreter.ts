@@ -108,7 +108,8 @@ export function configuredDtabInterpreter(
   dtab: Activity<Dtab> | Var<Dtab>,
   options: InterpreterOptions = {},
 ): NameInterpreter & Delegator {
-  const base = dtab instanceof Activity ? dtab : Activity.of(dtab.map((d) => ({ kind: 'ok', value: d }) as const))
+  const base =
+    dtab instanceof Activity ? dtab : Activity.of(dtab.map((d) => ({ kind: 'ok', value: d }) as const))
   const inner = defaultInterpreter(options)
   return {
     bind: (local, path) => base.flatMap((d) => inner.bind(d.concat(local), path)),
@@ -130,15 +131,9 @@ export function configuredDtabInterpreter(
  */
 export function resolve(interpreter: NameInterpreter, dtab: Dtab, path: Path): Var<Addr> {
   return interpreter.bind(dtab, path).states.flatMap((s: ActivityState<NameTree<NameBound>>): Var<Addr> => {
-    switch (s.kind) {
-      case 'pending':
-        return Var.constant(Addr.Pending)
-      case 'failed':
-        return Var.constant(Addr.failed(s.error))
-      case 'ok': {
-        const names = NameTree.eval(s.value, (n) => idKey(n.id))
-        return names === undefined ? Var.constant(Addr.Neg) : Name.all(names).addr
-      }
-    }
+    if (s.kind === 'pending') return Var.constant(Addr.Pending)
+    if (s.kind === 'failed') return Var.constant(Addr.failed(s.error))
+    const names = NameTree.eval(s.value, (n) => idKey(n.id))
+    return names === undefined ? Var.constant(Addr.Neg) : Name.all(names).addr
   })
 }

@@ -1,8 +1,8 @@
 import { isIP } from 'node:net'
 import { Addr } from './addr.js'
 import { Address } from './address.js'
-import { Dentry } from './dentry.js'
 import type { DelegateTree } from './delegate-tree.js'
+import { Dentry } from './dentry.js'
 import type { NameBound } from './name.js'
 import { NameTree } from './nametree.js'
 import { Path } from './path.js'
@@ -155,7 +155,9 @@ export function boundTreeJson(tree: NameTree<NameBound>, addrOf: AddrOf = sample
     case 'alt':
       return `{"type":"alt","alt":[${tree.trees.map((t) => boundTreeJson(t, addrOf)).join(',')}]}`
     case 'union': {
-      const ws = tree.trees.map((w) => `{"weight":${double(w.weight)},"tree":${boundTreeJson(w.tree, addrOf)}}`)
+      const ws = tree.trees.map(
+        (w) => `{"weight":${double(w.weight)},"tree":${boundTreeJson(w.tree, addrOf)}}`,
+      )
       return `{"type":"union","union":[${ws.join(',')}]}`
     }
     default:

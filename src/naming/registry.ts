@@ -120,8 +120,9 @@ export class NamerRegistry {
       if (!path.startsWith(prefix)) continue
       const answer = Namer.lookup(namer, path.drop(prefix.size))
       return Activity.of(
-        answer.states.flatMap((s): Var<ActivityState<NameTree<Name>>> =>
-          s.kind === 'ok' && s.value.kind === 'neg' ? this.lookupFrom(i + 1, path).states : Var.constant(s),
+        answer.states.flatMap(
+          (s): Var<ActivityState<NameTree<Name>>> =>
+            s.kind === 'ok' && s.value.kind === 'neg' ? this.lookupFrom(i + 1, path).states : Var.constant(s),
         ),
       )
     }

@@ -118,14 +118,17 @@ export function inetAddr(
     let last: Addr | undefined
     const round = () => {
       cancel = undefined
-      resolve().then((addr) => {
-        if (stopped) return
-        if (last === undefined || !Addr.equals(last, addr)) {
-          last = addr
-          update(addr)
-        }
-        if (refresh === 'poll' || addr.kind !== 'bound') cancel = scheduler.setTimeout(round, interval)
-      }, () => {})
+      resolve().then(
+        (addr) => {
+          if (stopped) return
+          if (last === undefined || !Addr.equals(last, addr)) {
+            last = addr
+            update(addr)
+          }
+          if (refresh === 'poll' || addr.kind !== 'bound') cancel = scheduler.setTimeout(round, interval)
+        },
+        () => {},
+      )
     }
     round()
     return () => {
