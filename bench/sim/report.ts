@@ -1,0 +1,229 @@
+// Running a scenario over balancers × seeds, and presenting the means: a text table, one JSON
+// object, and an SVG chart of latency by percentile.
+import { balancerNamed } from './balancers.js'
+import { type RunResult, runOnce } from './engine.js'
+import type { Scenario } from './scenarios.js'
+
+/** One balancer's figures, as means over the seeds. Times in virtual ms, shares in %. */
+export interface BalancerSummary {
+  readonly balancer: string
+  readonly p50: number
+  readonly p90: number
+  readonly p95: number
+  readonly p99: number
+  readonly p999: number
+  readonly p9999: number
+  readonly meanMs: number
+  readonly overOneSecondPct: number
+  readonly slowNodeShare: number | null
+  readonly successPct: number
+  readonly panicked: number
+  /** The lowest and highest p99 over the seeds. */
+  readonly p99Range: readonly [number, number]
+  readonly extra: Readonly<Record<string, number>>
+}
+
+/** A scenario's outcome. */
+export interface ScenarioReport {
+  readonly scenario: string
+  readonly seeds: number
+  readonly knobs: Readonly<Record<string, number>>
+  readonly results: readonly BalancerSummary[]
+}
+
+/** What to run. */
+export interface RunOptions {
+  readonly balancers?: readonly string[] | undefined
+  readonly seeds?: number | undefined
+  readonly knobs?: Readonly<Record<string, number>> | undefined
+}
+
+/** Applies knob overrides, rejecting names the scenario does not have. */
+export function knobsFor(scenario: Scenario, overrides: Readonly<Record<string, number>> = {}) {
+  for (const k of Object.keys(overrides))
+    if (!(k in scenario.knobs))
+      throw new Error(
+        `scenario '${scenario.name}' has no knob '${k}'; knobs: ${Object.keys(scenario.knobs).join(', ')}`,
+      )
+  return { ...scenario.knobs, ...overrides }
+}
+
+/** Runs every balancer on seeds 1..N and averages. */
+export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioReport> {
+  const knobs = knobsFor(scenario, options.knobs)
+  const seeds = options.seeds ?? scenario.seeds
+  const names = options.balancers ?? scenario.balancers
+  const specs = names.map(balancerNamed)
+  const setup = scenario.setup(knobs)
+  const results: BalancerSummary[] = []
+  for (const spec of specs) {
+    const runs: RunResult[] = []
+    for (let seed = 1; seed <= seeds; seed++) runs.push(await runOnce(setup, spec, seed))
+    results.push(summarize(spec.name, runs))
+  }
+  return { scenario: scenario.name, seeds, knobs, results }
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length
+}
+
+/** Means over seeds of one balancer's runs. */
+export function summarize(balancer: string, runs: readonly RunResult[]): BalancerSummary {
+  const m = (f: (r: RunResult) => number) => mean(runs.map(f))
+  const shares = runs.map((r) => r.slowNodeShare).filter((x): x is number => x !== null)
+  const extra: Record<string, number> = {}
+  for (const key of Object.keys(runs[0]?.extra ?? {})) extra[key] = m((r) => r.extra[key] ?? 0)
+  const p99s = runs.map((r) => r.p99)
+  return {
+    balancer,
+    p50: m((r) => r.p50),
+    p90: m((r) => r.p90),
+    p95: m((r) => r.p95),
+    p99: m((r) => r.p99),
+    p999: m((r) => r.p999),
+    p9999: m((r) => r.p9999),
+    meanMs: m((r) => r.meanMs),
+    overOneSecondPct: m((r) => r.overOneSecondPct),
+    slowNodeShare: shares.length === 0 ? null : mean(shares),
+    successPct: m((r) => r.successPct),
+    panicked: m((r) => r.panicked),
+    p99Range: [Math.min(...p99s), Math.max(...p99s)],
+    extra,
+  }
+}
+
+const round = (x: number, digits = 3) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : x)
+
+/** The JSON form: `{"scenario", "seeds", "knobs", "results": [{"balancer", "p50", ...}]}`. */
+export function toJson(report: ScenarioReport): object {
+  return {
+    scenario: report.scenario,
+    seeds: report.seeds,
+    knobs: report.knobs,
+    results: report.results.map((r) => ({
+      balancer: r.balancer,
+      p50: round(r.p50),
+      p90: round(r.p90),
+      p99: round(r.p99),
+      p999: round(r.p999),
+      overOneSecondPct: round(r.overOneSecondPct, 4),
+      slowNodeShare: r.slowNodeShare === null ? null : round(r.slowNodeShare, 4),
+      p95: round(r.p95),
+      p9999: round(r.p9999),
+      meanMs: round(r.meanMs),
+      successPct: round(r.successPct, 4),
+      panicked: round(r.panicked, 2),
+      p99Min: round(r.p99Range[0]),
+      p99Max: round(r.p99Range[1]),
+      ...Object.fromEntries(Object.entries(r.extra).map(([k, v]) => [k, round(v, 4)])),
+    })),
+  }
+}
+
+/** A plain-text table, one row per balancer. */
+export function toTable(report: ScenarioReport, columns: readonly string[] = []): string {
+  const header = [
+    'balancer',
+    'p50',
+    'p90',
+    'p95',
+    'p99',
+    'p99.9',
+    'p99.99',
+    '>1s %',
+    'slow node %',
+    'p99 min–max',
+    ...columns,
+  ]
+  const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(Math.abs(x) >= 10 ? 1 : 2))
+  const rows = report.results.map((r) => [
+    r.balancer,
+    fmt(r.p50),
+    fmt(r.p90),
+    fmt(r.p95),
+    fmt(r.p99),
+    fmt(r.p999),
+    fmt(r.p9999),
+    r.overOneSecondPct.toFixed(3),
+    r.slowNodeShare === null ? '-' : r.slowNodeShare.toFixed(2),
+    `${fmt(r.p99Range[0])}–${fmt(r.p99Range[1])}`,
+    ...columns.map((c) => {
+      const v = r.extra[c]
+      return v === undefined ? '-' : Number.isInteger(v) ? String(v) : v.toFixed(3)
+    }),
+  ])
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`
+  const rule = `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`
+  return [line(header), rule, ...rows.map(line)].join('\n')
+}
+
+const COLORS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#7f7f7f', '#17becf', '#8c564b']
+
+/** An SVG line chart of latency (ms) by percentile, one line per balancer. */
+export function toSvg(report: ScenarioReport, title: string): string {
+  const pcts: Array<[string, (r: BalancerSummary) => number]> = [
+    ['p50', (r) => r.p50],
+    ['p90', (r) => r.p90],
+    ['p95', (r) => r.p95],
+    ['p99', (r) => r.p99],
+    ['p99.9', (r) => r.p999],
+    ['p99.99', (r) => r.p9999],
+  ]
+  const W = 720
+  const H = 420
+  const left = 70
+  const right = 180
+  const top = 50
+  const bottom = 50
+  const maxY = Math.max(1, ...report.results.flatMap((r) => pcts.map(([, f]) => f(r))))
+  const step = niceStep(maxY / 5)
+  const yMax = Math.ceil(maxY / step) * step
+  const x = (i: number) => left + (i * (W - left - right)) / (pcts.length - 1)
+  const y = (v: number) => top + (H - top - bottom) * (1 - v / yMax)
+  const out: string[] = []
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2 - right / 2}" y="24" text-anchor="middle" font-size="15">${escapeXml(title)}</text>`,
+  )
+  for (let v = 0; v <= yMax + 1e-9; v += step) {
+    out.push(
+      `<line x1="${left}" x2="${W - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#ddd"/>`,
+      `<text x="${left - 8}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${v}</text>`,
+    )
+  }
+  pcts.forEach(([label], i) => {
+    out.push(`<text x="${x(i).toFixed(1)}" y="${H - bottom + 20}" text-anchor="middle">${label}</text>`)
+  })
+  out.push(
+    `<text x="18" y="${(top + H - bottom) / 2}" transform="rotate(-90 18 ${(top + H - bottom) / 2})" text-anchor="middle">latency (virtual ms)</text>`,
+  )
+  report.results.forEach((r, k) => {
+    const color = COLORS[k % COLORS.length]!
+    const pts = pcts.map(([, f], i) => `${x(i).toFixed(1)},${y(f(r)).toFixed(1)}`).join(' ')
+    out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts}"/>`)
+    pcts.forEach(([, f], i) => {
+      out.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(f(r)).toFixed(1)}" r="3" fill="${color}"/>`)
+    })
+    const ly = top + 10 + k * 20
+    out.push(
+      `<line x1="${W - right + 20}" x2="${W - right + 44}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/>`,
+      `<text x="${W - right + 50}" y="${ly + 4}">${escapeXml(r.balancer)}</text>`,
+    )
+  })
+  out.push('</svg>')
+  return `${out.join('\n')}\n`
+}
+
+function niceStep(raw: number): number {
+  const p = 10 ** Math.floor(Math.log10(raw))
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= raw) return m * p
+  return 10 * p
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
