@@ -1,8 +1,8 @@
 import type { Clock } from '../core/clock.js'
+import { InvalidOptionError } from '../core/errors.js'
 import type { Random } from '../core/random.js'
 import type { Status } from '../core/status.js'
 import type { Counter, StatsReceiver } from '../stats/stats.js'
-import { BalancerConfigError } from './errors.js'
 import type { LoadMetric } from './load/metric.js'
 
 /**
@@ -134,6 +134,6 @@ function rank(s: Status): number {
  */
 export function checkMaxEffort(owner: string, value: number): number {
   if (!Number.isInteger(value) || value < 0)
-    throw new BalancerConfigError(`${owner}: maxEffort must be an integer ≥ 0, found ${value}`)
+    throw new InvalidOptionError(owner, 'maxEffort', 'an integer ≥ 0', value)
   return value
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js'
+import { InvalidOptionError } from '../core/errors.js'
 import type { Random } from '../core/random.js'
 import type { Counter } from '../stats/stats.js'
 import {
@@ -8,7 +9,6 @@ import {
   type Distributor,
   type PickNode,
 } from './algorithm.js'
-import { BalancerConfigError } from './errors.js'
 import { Ema } from './load/ema.js'
 import { leastLoaded } from './load/leastLoaded.js'
 import type { LoadMetric } from './load/metric.js'
@@ -310,7 +310,7 @@ function aliasTable(weights: readonly number[]): [Float64Array, Int32Array] {
 }
 
 function checkNumber(name: string, value: number, ok: boolean, expected: string): number {
-  if (!ok) throw new BalancerConfigError(`aperture: ${name} must be ${expected}, found ${value}`)
+  if (!ok) throw new InvalidOptionError('aperture', name, expected, value)
   return value
 }
 

@@ -17,18 +17,3 @@ export class NoBrokersAvailableError extends SwitchboardError {
     super('NoBrokersAvailable', message, options)
   }
 }
-
-/**
- * A balancer option is out of range. The message names the option, what was expected and what was
- * found, e.g. `aperture: lowLoad must be a number in (0, highLoad), found 2`.
- *
- * @example
- * ```ts
- * aperture({ lowLoad: 2, highLoad: 1 }) // throws BalancerConfigError
- * ```
- */
-export class BalancerConfigError extends SwitchboardError {
-  constructor(message: string) {
-    super('BalancerConfig', message)
-  }
-}

@@ -17,7 +17,7 @@ export {
   type EndpointInfo,
   type Lease,
 } from './balancer.js'
-export { BalancerConfigError, NoBrokersAvailableError } from './errors.js'
+export { NoBrokersAvailableError } from './errors.js'
 export { heap } from './heap.js'
 export { Ema } from './load/ema.js'
 export { leastLoaded } from './load/leastLoaded.js'

@@ -1,5 +1,5 @@
 import type { Clock } from '../../core/clock.js'
-import { BalancerConfigError } from '../errors.js'
+import { InvalidOptionError } from '../../core/errors.js'
 import { Ema } from './ema.js'
 import type { LoadMetric, NodeLoad } from './metric.js'
 
@@ -66,6 +66,6 @@ class PeakEwmaLoad implements NodeLoad {
 export function peakEwma(options: PeakEwmaOptions = {}): LoadMetric {
   const decayTimeMs = options.decayTimeMs ?? 10_000
   if (!(typeof decayTimeMs === 'number' && decayTimeMs > 0 && Number.isFinite(decayTimeMs)))
-    throw new BalancerConfigError(`peakEwma: decayTimeMs must be a finite number > 0, found ${decayTimeMs}`)
+    throw new InvalidOptionError('peakEwma', 'decayTimeMs', 'a finite number > 0', decayTimeMs)
   return { name: 'peak_ewma', create: (clock) => new PeakEwmaLoad(clock, decayTimeMs) }
 }
