@@ -4,7 +4,7 @@ import { ServiceClosedError } from '../core/errors.js'
 import { type Random, systemRandom } from '../core/random.js'
 import { Service } from '../core/service.js'
 import { Status } from '../core/status.js'
-import type { Disposer } from '../core/var.js'
+import type { Disposer, Var } from '../core/var.js'
 import { type Counter, nullStats, type StatsReceiver } from '../stats/stats.js'
 import { type AddrLike, type EndpointAddress, endpointKey, endpointWeight } from './address.js'
 import type { AlgorithmInstance, BalancerAlgorithm, Distributor, PickNode } from './algorithm.js'
@@ -13,9 +13,9 @@ import type { NodeLoad } from './load/metric.js'
 import { p2c } from './p2c.js'
 
 /**
- * Where a balancer's endpoints come from: a fixed list, or a live `Activity` of a list or of an
- * `Addr`-shaped value (naming's `Addr` fits). An activity keeps the last good set while it is
- * `pending` or `failed`; `neg` empties the set.
+ * Where a balancer's endpoints come from: a fixed list, or a live `Activity` or `Var` of a list or
+ * of an `Addr`-shaped value (naming's `Addr` and a bound `Name`'s `addr` fit). The balancer keeps the
+ * last good set while the input is `pending` or `failed`; `neg` empties the set.
  *
  * @example
  * ```ts
@@ -28,6 +28,8 @@ export type BalancerAddresses<A extends EndpointAddress> =
   | Activity<readonly A[]>
   | Activity<AddrLike<A>>
   | Activity<readonly A[] | AddrLike<A>>
+  | Var<AddrLike<A>>
+  | Var<readonly A[]>
 
 /** The options of `balancer`. */
 export interface BalancerOptions<Req, Rep, A extends EndpointAddress> {
@@ -212,8 +214,11 @@ class BalancerCore<Req, Rep, A extends EndpointAddress> {
         if (s.kind === 'ok') this.onValue(s.value)
         else if (s.kind === 'failed') this.onFailure(s.error)
       })
-    } else {
+    } else if (Array.isArray(input)) {
       this.update(input as readonly A[])
+    } else {
+      this.state = 'pending'
+      this.stopWatching = (input as Var<readonly A[] | AddrLike<A>>).observe((v) => this.onValue(v))
     }
   }
 
