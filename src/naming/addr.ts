@@ -21,6 +21,11 @@ export class AddrFailedError extends SwitchboardError {
 /**
  * A name's addresses were found: the set of endpoints (possibly empty) and metadata for the whole
  * set (e.g. `namer_nametree_weight` from a weighted union).
+ *
+ * @example
+ * ```ts
+ * const a: AddrBound = Addr.bound([Address.read('10.0.0.1:80')])
+ * ```
  */
 export interface AddrBound {
   readonly kind: 'bound'
@@ -28,18 +33,39 @@ export interface AddrBound {
   readonly metadata: Metadata
 }
 
-/** Resolving the name failed; `cause` says why (usually an `Error`). */
+/**
+ * Resolving the name failed; `cause` says why (usually an `Error`).
+ *
+ * @example
+ * ```ts
+ * const a = Addr.failed(new Error('dns timeout')) as AddrFailed
+ * ```
+ */
 export interface AddrFailed {
   readonly kind: 'failed'
   readonly cause: unknown
 }
 
-/** The name does not exist (e.g. DNS says the host is unknown). */
+/**
+ * The name does not exist (e.g. DNS says the host is unknown).
+ *
+ * @example
+ * ```ts
+ * Addr.Neg.kind // 'neg'
+ * ```
+ */
 export interface AddrNeg {
   readonly kind: 'neg'
 }
 
-/** Still resolving. */
+/**
+ * Still resolving.
+ *
+ * @example
+ * ```ts
+ * Addr.Pending.kind // 'pending'
+ * ```
+ */
 export interface AddrPending {
   readonly kind: 'pending'
 }

@@ -5,10 +5,24 @@ import { NamerExceededMaxDepthError } from './namer-errors.js'
 import { NameTree, type Weighted } from './nametree.js'
 import type { Path } from './path.js'
 
-/** Finagle's `namerMaxDepth` default. */
+/**
+ * Finagle's `namerMaxDepth` default: lookups allowed along one branch of a binding.
+ *
+ * @example
+ * ```ts
+ * defaultInterpreter({ maxDepth: DEFAULT_MAX_DEPTH * 2 })
+ * ```
+ */
 export const DEFAULT_MAX_DEPTH = 100
 
-/** One step of binding: what a path rewrites to (a dtab lookup, or a namer's answer). */
+/**
+ * One step of binding: what a path rewrites to (a dtab lookup, or a namer's answer).
+ *
+ * @example
+ * ```ts
+ * const lookup: Lookup = dtabLookup(Dtab.read('/s => /$/inet/127.0.0.1'), NamerRegistry.create())
+ * ```
+ */
 export type Lookup = (path: Path) => Activity<NameTree<Name>>
 
 type Bound = NameTree<NameBound>
@@ -52,8 +66,9 @@ function shared<T>(a: Activity<T>): Activity<T> {
  *
  * @example
  * ```ts
- * const dtab = Dtab.read('/s => /#/disco')
- * const tree = bindTree((p) => interpreterLookup(dtab, p), NameTree.leaf(Path.read('/s/users')))
+ * const lookup = dtabLookup(Dtab.read('/s => /$/inet/127.0.0.1'), NamerRegistry.create())
+ * const tree = bindTree(lookup, NameTree.leaf(Path.read('/s/8080')), 10)
+ * NameTree.show(tree.sample()) // '/$/inet/127.0.0.1/8080'
  * ```
  */
 export function bindTree(

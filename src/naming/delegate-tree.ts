@@ -10,49 +10,119 @@ interface Node {
   readonly dentry: Dentry
 }
 
-/** A lookup failed here; `error` says why. */
+/**
+ * A lookup failed here; `error` says why.
+ *
+ * @example
+ * ```ts
+ * { kind: 'exception', path, dentry, error }
+ * ```
+ */
 export interface DelegateException extends Node {
   readonly kind: 'exception'
   readonly error: unknown
 }
-/** `$`: the name exists with no members. */
+/**
+ * `$`: the name exists with no members.
+ *
+ * @example
+ * ```ts
+ * { kind: 'empty', path, dentry }
+ * ```
+ */
 export interface DelegateEmpty extends Node {
   readonly kind: 'empty'
 }
-/** `!`: resolution fails here. */
+/**
+ * `!`: resolution fails here.
+ *
+ * @example
+ * ```ts
+ * { kind: 'fail', path, dentry }
+ * ```
+ */
 export interface DelegateFail extends Node {
   readonly kind: 'fail'
 }
-/** `~`: nothing matched (or an explicit `~`, whose path is then empty). */
+/**
+ * `~`: nothing matched (or an explicit `~`, whose path is then empty).
+ *
+ * @example
+ * ```ts
+ * { kind: 'neg', path: Path.empty, dentry: Dentry.read('/a=>~') }
+ * ```
+ */
 export interface DelegateNeg extends Node {
   readonly kind: 'neg'
 }
-/** One dentry rewrote `path` into `tree`. */
+/**
+ * One dentry rewrote `path` into `tree`.
+ *
+ * @example
+ * ```ts
+ * { kind: 'delegate', path, dentry, tree }
+ * ```
+ */
 export interface DelegateDelegate<T> extends Node {
   readonly kind: 'delegate'
   readonly tree: DelegateTree<T>
 }
-/** A name: bound at the end of delegation. */
+/**
+ * A name: bound at the end of delegation.
+ *
+ * @example
+ * ```ts
+ * { kind: 'leaf', path, dentry, value: bound }
+ * ```
+ */
 export interface DelegateLeaf<T> extends Node {
   readonly kind: 'leaf'
   readonly value: T
 }
-/** Several alternatives, the last matching dentry first; all of them are explained. */
+/**
+ * Several alternatives, the last matching dentry first; all of them are explained.
+ *
+ * @example
+ * ```ts
+ * { kind: 'alt', path, dentry, trees: [first, second] }
+ * ```
+ */
 export interface DelegateAlt<T> extends Node {
   readonly kind: 'alt'
   readonly trees: readonly DelegateTree<T>[]
 }
-/** A weighted branch of a union. */
+/**
+ * A weighted branch of a union.
+ *
+ * @example
+ * ```ts
+ * { weight: 9, tree }
+ * ```
+ */
 export interface DelegateWeighted<T> {
   readonly weight: number
   readonly tree: DelegateTree<T>
 }
-/** A weighted union. */
+/**
+ * A weighted union.
+ *
+ * @example
+ * ```ts
+ * { kind: 'union', path, dentry, trees: [{ weight: 1, tree: canary }, { weight: 9, tree: stable }] }
+ * ```
+ */
 export interface DelegateUnion<T> extends Node {
   readonly kind: 'union'
   readonly trees: readonly DelegateWeighted<T>[]
 }
-/** A transformer (`/%/...`) rewrote a bound name `value` into `tree`. */
+/**
+ * A transformer (`/%/...`) rewrote a bound name `value` into `tree`.
+ *
+ * @example
+ * ```ts
+ * { kind: 'transformation', path, name: 'io.l5d.port', value: bound, tree }
+ * ```
+ */
 export interface DelegateTransformation<T> {
   readonly kind: 'transformation'
   readonly path: Path

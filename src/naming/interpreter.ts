@@ -60,6 +60,12 @@ function bindEquals(a: NameTree<NameBound>, b: NameTree<NameBound>): boolean {
  * One binding step: the dtab rewrites the path; only when its answer is exactly `Neg` (no entry
  * matched, or exactly one matched with `~`) do the namers get the path. `~ | ~` is not `Neg`, so
  * it blocks the namers (spec §14 item 6).
+ *
+ * @example
+ * ```ts
+ * const lookup = dtabLookup(Dtab.read('/$/inet => ~'), NamerRegistry.create())
+ * lookup(Path.read('/$/inet/8080')).sample() // the system namer's bound /$/inet/8080
+ * ```
  */
 export function dtabLookup(dtab: Dtab, namers: NamerRegistry): Lookup {
   return (path) => {

@@ -41,6 +41,12 @@ function metadata(meta: Readonly<Record<string, unknown>>): string {
  * The textual IP the JVM's `InetAddress.getHostAddress` prints: IPv4 as is, IPv6 as eight
  * uncompressed hex groups (`::1` → `0:0:0:0:0:0:0:1`), an IPv4-mapped IPv6 address as IPv4;
  * `undefined` for a host name (linkerd drops addresses that are not resolved).
+ *
+ * @example
+ * ```ts
+ * javaHostAddress('::1')      // '0:0:0:0:0:0:0:1'
+ * javaHostAddress('users')    // undefined
+ * ```
  */
 export function javaHostAddress(host: string): string | undefined {
   const kind = isIP(host)
@@ -131,7 +137,14 @@ export function boundJson(name: NameBound, addr: Addr, fallbackId?: Path): strin
   return `{"addr":${addrJson(addr)}${idPart},"path":${str(name.path.show())}}`
 }
 
-/** How an encoder learns a bound name's addr; the default samples it now. */
+/**
+ * How an encoder learns a bound name's addr; the default samples it now.
+ *
+ * @example
+ * ```ts
+ * const pendingAsNeg: AddrOf = (n) => (n.addr.sample().kind === 'pending' ? Addr.Neg : n.addr.sample())
+ * ```
+ */
 export type AddrOf = (name: NameBound) => Addr
 
 const sampleAddr: AddrOf = (name) => name.addr.sample()
@@ -218,7 +231,14 @@ export function delegateTreeJson(tree: DelegateTree<NameBound>, addrOf: AddrOf =
   return go(tree)
 }
 
-/** The bound names of a tree (a name tree or a delegate tree), each once. */
+/**
+ * The bound names of a tree (a name tree or a delegate tree), each once.
+ *
+ * @example
+ * ```ts
+ * const addrOf = await settleAddrs(boundNames(tree))
+ * ```
+ */
 export function boundNames(tree: NameTree<NameBound> | DelegateTree<NameBound>): NameBound[] {
   const out = new Set<NameBound>()
   const go = (t: NameTree<NameBound> | DelegateTree<NameBound>): void => {

@@ -396,6 +396,14 @@ describe('resolve (Namer.resolve)', () => {
       ),
     ).toBe('Bound(127.0.0.1:1,127.0.0.1:2)')
   })
+  it('evaluation merges leaves that share an id, so one name remains and keeps its metadata (surprise 12)', () => {
+    const dtab = Dtab.read('/s => 2 * /$/inet/127.0.0.1/1 & /t; /t => /$/inet/127.0.0.1/1')
+    const tree = defaultInterpreter().bind(dtab, Path.read('/s')).sample()
+    expect(NameTree.show(tree)).toBe('2.00*/$/inet/127.0.0.1/1 & /$/inet/127.0.0.1/1')
+    const addr = resolve(defaultInterpreter(), dtab, Path.read('/s')).sample()
+    expect(addr).toEqual(Addr.bound([Address.read('127.0.0.1:1')], { [Addr.WeightKey]: 2 }))
+  })
+
   it('keeps the one name metadata of a single weighted-union survivor', () => {
     const a = resolve(
       defaultInterpreter(),

@@ -55,7 +55,14 @@ export interface InetOptions {
   readonly stats?: StatsReceiver
 }
 
-/** Finagle's InetResolver polls every 5 seconds. */
+/**
+ * How often `/$/inet` re-resolves a host name by default: 5 s, as Finagle's InetResolver.
+ *
+ * @example
+ * ```ts
+ * systemNamer({ pollIntervalMs: DEFAULT_DNS_POLL_INTERVAL_MS * 6 }) // every 30 s
+ * ```
+ */
 export const DEFAULT_DNS_POLL_INTERVAL_MS = 5000
 
 const NOT_FOUND = new Set(['ENOTFOUND', 'ENODATA'])
