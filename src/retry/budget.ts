@@ -1,5 +1,6 @@
 import { type Clock, systemScheduler } from '../core/clock.js'
 import { checkNumber } from '../core/options.js'
+import { slidingSum } from '../core/window.js'
 
 /**
  * A retry budget caps retries as a fraction of traffic, so that retries cannot turn a partial outage
@@ -68,7 +69,7 @@ export function retryBudget(options: RetryBudgetOptions = {}): RetryBudget {
   const withdrawAmount = percent === 0 ? 1 : Math.floor(SCALE / percent)
   const reserve = Math.floor(minPerSec * Math.floor(ttlMs / 1000) * withdrawAmount)
 
-  const window = slidingSum(ttlMs / SLICES, clock)
+  const window = slidingSum(ttlMs / SLICES, SLICES, clock)
   const count = () => window.sum() + reserve
 
   return {
@@ -82,38 +83,6 @@ export function retryBudget(options: RetryBudgetOptions = {}): RetryBudget {
     },
     get balance() {
       return Math.floor(count() / withdrawAmount)
-    },
-  }
-}
-
-/**
- * A sum over a sliding time window of `SLICES` slices of `sliceMs` each: an amount added in one slice
- * is dropped when the window has moved `SLICES` slices past it, i.e. between 9 and 10 slices later.
- */
-function slidingSum(sliceMs: number, clock: Clock) {
-  const slots = new Array<number>(SLICES).fill(0)
-  let current = 0
-  let generation = Math.floor(clock.now() / sliceMs)
-  let total = 0
-  const roll = () => {
-    const g = Math.floor(clock.now() / sliceMs)
-    const steps = Math.min(SLICES, g - generation)
-    for (let i = 0; i < steps; i++) {
-      current = (current + 1) % SLICES
-      total -= slots[current]!
-      slots[current] = 0
-    }
-    if (g > generation) generation = g
-  }
-  return {
-    add(amount: number) {
-      roll()
-      slots[current]! += amount
-      total += amount
-    },
-    sum() {
-      roll()
-      return total
     },
   }
 }

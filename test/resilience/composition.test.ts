@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest'
+import {
+  FailureFlags,
+  Filter,
+  manualClock,
+  type Service,
+  Status,
+  Service as Svc,
+  SwitchboardError,
+} from '../../src/core/index.js'
+import { attemptTimeout, TimeoutError, totalTimeout } from '../../src/limits/index.js'
+import { consecutiveFailures, failFast, failureAccrual } from '../../src/liveness/index.js'
+import {
+  Backoff,
+  ResponseClass,
+  type ResponseClassifier,
+  RetryBudget,
+  requeues,
+  retries,
+  retryBudget,
+} from '../../src/retry/index.js'
+import { inMemoryStats } from '../../src/stats/index.js'
+
+/**
+ * The smallest balancer that behaves like Finagle's pick loop for these tests: round robin over the
+ * nodes, skipping nodes that are not open (up to one lap), else the next node whatever its status.
+ */
+function roundRobin<Req, Rep>(nodes: Service<Req, Rep>[]): Service<Req, Rep> & { picks: number[] } {
+  let i = 0
+  const picks: number[] = []
+  const svc = Svc.of<Req, Rep>(
+    (req, signal) => {
+      let k = 0
+      for (let tries = 0; tries < nodes.length; tries++) {
+        k = i++ % nodes.length
+        if (nodes[k]!.status === 'open') break
+      }
+      picks.push(k)
+      return nodes[k]!(req, signal)
+    },
+    { status: () => Status.bestOf(nodes.map((n) => n.status)) },
+  )
+  return Object.assign(svc, { picks })
+}
+
+class Refused extends SwitchboardError {
+  constructor() {
+    super('Refused', 'connection refused', { failureFlags: FailureFlags.Retryable | FailureFlags.Rejected })
+  }
+}
+
+const quiet = (p: Promise<unknown>) => p.catch((e: unknown) => e)
+const tick = () => new Promise((r) => setImmediate(r))
+
+describe('composition order', () => {
+  it('per-attempt timeouts (below failure accrual) count as failures of that endpoint', async () => {
+    const clock = manualClock()
+    const stats = inMemoryStats()
+    const hang = Svc.of((_: string, signal?: AbortSignal) => {
+      return new Promise<string>((_, reject) =>
+        signal?.addEventListener('abort', () => reject(signal.reason)),
+      )
+    })
+    const endpoint = Filter.chain<string, string>(
+      failureAccrual({ policy: consecutiveFailures(3, Backoff.constant(1000)), scheduler: clock, stats }),
+      attemptTimeout({ timeoutMs: 100, scheduler: clock }),
+    )(hang)
+    for (let i = 0; i < 3; i++) {
+      const p = quiet(endpoint('x'))
+      clock.advance(100)
+      expect(await p).toBeInstanceOf(TimeoutError)
+    }
+    expect(endpoint.status).toBe('busy')
+    expect(stats.counterValue('failure_accrual/removals')).toBe(1)
+  })
+
+  it('a timeout above failure accrual (the total one) is not the endpoint’s fault', async () => {
+    const clock = manualClock()
+    const hang = Svc.of((_: string, signal?: AbortSignal) => {
+      return new Promise<string>((_, reject) =>
+        signal?.addEventListener('abort', () => reject(signal.reason)),
+      )
+    })
+    const endpoint = failureAccrual<string, string>({
+      policy: consecutiveFailures(1, Backoff.constant(1000)),
+      scheduler: clock,
+    })(hang)
+    const total = totalTimeout<string, string>({ timeoutMs: 100, scheduler: clock, wallClock: clock })(
+      endpoint,
+    )
+    const p = quiet(total('x'))
+    clock.advance(100)
+    await p
+    await tick()
+    expect(endpoint.status).toBe('open') // the caller's signal aborted: ignored
+  })
+
+  it('retries sit above the balancer: each retry picks a node again and lands on a healthy one', async () => {
+    const calls = [0, 0, 0]
+    const nodes = [0, 1, 2].map((k) =>
+      Svc.of(async (_: string) => {
+        calls[k]!++
+        if (k === 0) throw new Error('500 from node 0')
+        return `node ${k}`
+      }),
+    )
+    const lb = roundRobin(nodes)
+    const client = retries<string, string>({
+      budget: RetryBudget.infinite,
+      classifier: (rr) => (rr.ok ? undefined : ResponseClass.RetryableFailure),
+      backoff: Backoff.constant(0),
+    })(lb)
+    expect(await client('x')).toBe('node 1')
+    expect(lb.picks).toEqual([0, 1])
+  })
+
+  it('failure accrual below the balancer steers it away from a bad node; requeues re-send fail-fast rejections', async () => {
+    const clock = manualClock()
+    const bad = Svc.of(async (_: string): Promise<string> => {
+      throw new Refused()
+    })
+    const good = Svc.of(async (_: string) => 'good')
+    const endpoint = (svc: Service<string, string>) =>
+      Filter.chain<string, string>(
+        failureAccrual({ policy: consecutiveFailures(5, Backoff.constant(60_000)), scheduler: clock }),
+        failFast({ scheduler: clock, backoff: Backoff.constant(60_000) }),
+      )(svc)
+    const nodes = [endpoint(bad), endpoint(good)]
+    const lb = roundRobin(nodes)
+    const client = requeues<string, string>({ budget: RetryBudget.infinite })(lb)
+    for (let i = 0; i < 10; i++) expect(await client('x')).toBe('good')
+    // The first refusal marked node 0 down (fail fast); from then on the balancer skips it.
+    expect(nodes[0]!.status).toBe('busy')
+    expect(lb.picks.filter((k) => k === 0).length).toBe(1)
+    await Promise.all(nodes.map((n) => n.close()))
+    expect(clock.pending).toBe(0)
+  })
+
+  it('one budget is shared across the retries of all requests of a client', async () => {
+    const clock = manualClock()
+    const stats = inMemoryStats()
+    const budget = retryBudget({ clock, ttlMs: 1000, minRetriesPerSec: 3, percentCanRetry: 0 })
+    let calls = 0
+    const failing = Svc.of(async (_: string): Promise<string> => {
+      calls++
+      throw new Error('503')
+    })
+    const retryAll: ResponseClassifier<string, string> = (rr) =>
+      rr.ok ? undefined : ResponseClass.RetryableFailure
+    const client = retries<string, string>({
+      budget,
+      classifier: retryAll,
+      backoff: Backoff.constant(0),
+      maxRetries: 2,
+      stats,
+    })(failing)
+    // The reserve allows 3 retries in all. Three concurrent requests want 2 each.
+    await Promise.all(['a', 'b', 'c'].map((r) => quiet(client(r))))
+    expect(stats.counterValue('retries')).toBe(3)
+    expect(stats.counterValue('retries/budget_exhausted')).toBe(3)
+    expect(calls).toBe(6)
+  })
+})
