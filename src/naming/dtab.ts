@@ -99,6 +99,7 @@ export class Dtab {
     return this.entries.length === 0
   }
 
+  /** The entries, in order. @example `for (const d of Dtab.read('/a=>/b')) d.show() // '/a=>/b'` */
   [Symbol.iterator](): Iterator<Dentry> {
     return this.entries[Symbol.iterator]()
   }

@@ -48,60 +48,79 @@ function defaultShowLeaf(value: unknown): string {
 
 // The three printers mirror Finagle's show / show1 / showSimple, which decide where parentheses go:
 // a Union inside an Alt needs none (`&` binds tighter), an Alt inside anything does, and a Union
-// inside a Union does. One-child Alts and Unions print as their child.
+// inside a Union does. One-child Alts and Unions print as their child. (Top-level functions rather
+// than closures: show runs for every dtab shown on the wire.)
 function show<T>(tree: NameTree<T>, showLeaf: (value: T) => string = defaultShowLeaf): string {
-  const showTop = (t: NameTree<T>): string => {
-    if (t.kind === 'union' && t.trees.length === 1) return showTop(t.trees[0]!.tree)
-    if (t.kind === 'alt') {
-      if (t.trees.length === 1) return showTop(t.trees[0]!)
-      return t.trees.map(show1).join(' | ')
-    }
-    return show1(t)
+  return showTop(tree, showLeaf)
+}
+
+function showTop<T>(t: NameTree<T>, showLeaf: (value: T) => string): string {
+  if (t.kind === 'union' && t.trees.length === 1) return showTop(t.trees[0]!.tree, showLeaf)
+  if (t.kind !== 'alt') return show1(t, showLeaf)
+  if (t.trees.length === 1) return showTop(t.trees[0]!, showLeaf)
+  let out = ''
+  for (let i = 0; i < t.trees.length; i++) {
+    if (i > 0) out += ' | '
+    out += show1(t.trees[i]!, showLeaf)
   }
-  const show1 = (t: NameTree<T>): string => {
-    if (t.kind === 'union') {
-      if (t.trees.length === 1) return show1(t.trees[0]!.tree)
-      return t.trees
-        .map((w) =>
-          w.weight === defaultWeight ? showSimple(w.tree) : `${formatFixed2(w.weight)}*${showSimple(w.tree)}`,
-        )
-        .join(' & ')
+  return out
+}
+
+function show1<T>(t: NameTree<T>, showLeaf: (value: T) => string): string {
+  if (t.kind === 'union') {
+    if (t.trees.length === 1) return show1(t.trees[0]!.tree, showLeaf)
+    let out = ''
+    for (let i = 0; i < t.trees.length; i++) {
+      const w = t.trees[i]!
+      if (i > 0) out += ' & '
+      if (w.weight !== defaultWeight) out += `${formatFixed2(w.weight)}*`
+      out += showSimple(w.tree, showLeaf)
     }
-    if (t.kind === 'alt') {
-      if (t.trees.length === 1) return show1(t.trees[0]!)
-      return `(${showTop(t)})`
-    }
-    return showSimple(t)
+    return out
   }
-  const showSimple = (t: NameTree<T>): string => {
-    switch (t.kind) {
-      case 'union':
-        if (t.trees.length === 1) return showSimple(t.trees[0]!.tree)
-        return `(${showTop(t)})`
-      case 'alt':
-        if (t.trees.length === 1) return showSimple(t.trees[0]!)
-        return `(${showTop(t)})`
-      case 'leaf':
-        return showLeaf(t.value)
-      case 'fail':
-        return '!'
-      case 'neg':
-        return '~'
-      case 'empty':
-        return '$'
-    }
+  if (t.kind === 'alt') {
+    if (t.trees.length === 1) return show1(t.trees[0]!, showLeaf)
+    return `(${showTop(t, showLeaf)})`
   }
-  return showTop(tree)
+  return showSimple(t, showLeaf)
+}
+
+function showSimple<T>(t: NameTree<T>, showLeaf: (value: T) => string): string {
+  switch (t.kind) {
+    case 'union':
+      if (t.trees.length === 1) return showSimple(t.trees[0]!.tree, showLeaf)
+      return `(${showTop(t, showLeaf)})`
+    case 'alt':
+      if (t.trees.length === 1) return showSimple(t.trees[0]!, showLeaf)
+      return `(${showTop(t, showLeaf)})`
+    case 'leaf':
+      return showLeaf(t.value)
+    case 'fail':
+      return '!'
+    case 'neg':
+      return '~'
+    case 'empty':
+      return '$'
+  }
 }
 
 function map<T, U>(tree: NameTree<T>, f: (value: T) => U): NameTree<U> {
   switch (tree.kind) {
     case 'leaf':
       return leaf(f(tree.value))
-    case 'alt':
-      return { kind: 'alt', trees: tree.trees.map((t) => map(t, f)) }
-    case 'union':
-      return { kind: 'union', trees: tree.trees.map((w) => weighted(w.weight, map(w.tree, f))) }
+    case 'alt': {
+      const trees = new Array<NameTree<U>>(tree.trees.length)
+      for (let i = 0; i < trees.length; i++) trees[i] = map(tree.trees[i]!, f)
+      return { kind: 'alt', trees }
+    }
+    case 'union': {
+      const trees = new Array<Weighted<U>>(tree.trees.length)
+      for (let i = 0; i < trees.length; i++) {
+        const w = tree.trees[i]!
+        trees[i] = weighted(w.weight, map(w.tree, f))
+      }
+      return { kind: 'union', trees }
+    }
     default:
       return tree
   }

@@ -25,7 +25,15 @@ import { isLabelChar, labelFromBytes } from './label.js'
 import { ParseError } from './parse-error.js'
 import { empty, fail, type NameTree, neg, type Weighted } from './tree-node.js'
 
-/** How deeply parentheses may nest before the parser gives up (with a ParseError, not a stack overflow). */
+/**
+ * How deeply parentheses may nest before the parser gives up with a {@link ParseError} (rather than
+ * overflowing the stack, as Finagle would).
+ *
+ * @example
+ * ```ts
+ * NameTree.read('('.repeat(MAX_NESTING + 1) + '/a') // throws "at most 1000 nested '(' expected but '(' found at ..."
+ * ```
+ */
 export const MAX_NESTING = 1000
 
 /** Finagle marks the end of input with U+FFFF, and so do we (a literal U+FFFF reads as one too). */

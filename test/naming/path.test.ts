@@ -58,6 +58,23 @@ describe('Path', () => {
     expect(Path.read('/\\x00').show()).toBe('/\\x00')
   })
 
+  it('maps bytes that are not UTF-8 to U+DC80..U+DCFF and back', () => {
+    expect(Path.read('/\\xff').segments).toEqual(['\udcff'])
+    expect(Path.read('/a\\xc3').segments).toEqual(['a\udcc3'])
+    expect(Path.read('/\\xed\\xa0\\x80').segments).toEqual(['\udced\udca0\udc80']) // an encoded surrogate is not UTF-8
+    expect(Path.read('/\\xc0\\xaf').segments).toEqual(['\udcc0\udcaf']) // nor is an overlong '/'
+    expect(Path.read('/\\xf0\\x9f\\x98\\x80').segments).toEqual(['\u{1f600}'])
+    expect(Path.of('\u{1f600}').show()).toBe('/\\xf0\\x9f\\x98\\x80')
+  })
+
+  it('canonicalises labels built in code, so equal bytes mean equal paths', () => {
+    expect(Path.of('\udcc3\udca9').equals(Path.of('é'))).toBe(true)
+    expect(Path.of('\ud800').segments).toEqual(['\ufffd'])
+    expect(Path.of('\ud800').show()).toBe('/\\xef\\xbf\\xbd')
+    expect(Path.from(['a', 'b']).equals(Path.read('/a/b'))).toBe(true)
+    expect(Path.from(new Set(['a'])).show()).toBe('/a')
+  })
+
   it('rejects an empty label built in code', () => {
     expect(() => Path.of('a', '')).toThrow(InvalidLabelError)
     expect(() => Path.of('')).toThrow('requirement failed')
