@@ -144,6 +144,8 @@ function simplify<T>(tree: NameTree<T>): NameTree<T> {
       return { kind: 'alt', trees: kept }
     }
     case 'union': {
+      // A lone branch is just its tree, even a Fail: only a real split drops failed branches.
+      if (tree.trees.length === 1) return simplify(tree.trees[0]!.tree)
       const kept: Weighted<T>[] = []
       for (const w of tree.trees) {
         const s = simplify(w.tree)

@@ -122,6 +122,7 @@ describe('algebraic laws', () => {
         const once = NameTree.simplify(t)
         expect(NameTree.equals(NameTree.simplify(once), once)).toBe(true)
       }),
+      { numRuns: 2000 },
     )
   })
 
@@ -129,7 +130,9 @@ describe('algebraic laws', () => {
     fc.assert(
       fc.property(anyTree, (t) => {
         expect(evalKey(NameTree.simplify(t))).toEqual(evalKey(t))
+        expect(NameTree.equiv(NameTree.simplify(t), t)).toBe(true)
       }),
+      { numRuns: 2000 },
     )
   })
 
