@@ -52,13 +52,14 @@ async function main(): Promise<void> {
   }
   await bench.run()
 
-  const median = new Map<string, number>()
+  const fastest = new Map<string, number>()
   const rows = bench.tasks.map((task) => {
     const r = task.result
     if (r.state !== 'completed') return { case: task.name, state: r.state }
-    median.set(task.name, r.latency.p50)
+    fastest.set(task.name, r.latency.min)
     return {
       case: task.name,
+      'min (µs)': (r.latency.min * 1000).toFixed(2),
       'median (µs)': (r.latency.p50 * 1000).toFixed(2),
       'mean (µs)': (r.latency.mean * 1000).toFixed(2),
       'p99 (µs)': (r.latency.p99 * 1000).toFixed(2),
@@ -69,10 +70,11 @@ async function main(): Promise<void> {
   console.table(rows)
   console.log(`dtab text: 10 entries ${text10.length} chars, 1,000 entries ${text1000.length} chars`)
 
-  // Parsing is linear: 1,000 entries should cost about 100 × 10 entries (within 2×). Medians, so
-  // that a GC pause or a busy machine does not decide the check.
-  const small = median.get('Dtab.read 10 entries')
-  const large = median.get('Dtab.read 1,000 entries')
+  // Parsing is linear: 1,000 entries should cost about 100 × 10 entries (within 2×). The fastest
+  // sample of each is compared, since on a shared machine every other statistic also measures the
+  // neighbours; the text-length ratio is printed too (later entries have longer numbers).
+  const small = fastest.get('Dtab.read 10 entries')
+  const large = fastest.get('Dtab.read 1,000 entries')
   if (small === undefined || large === undefined) {
     console.log('FAIL linear parsing: a read case did not complete')
     process.exitCode = 1
@@ -80,8 +82,10 @@ async function main(): Promise<void> {
   }
   const ratio = large / small
   const ok = ratio >= 50 && ratio <= 200
+  const chars = text1000.length / text10.length
   console.log(
-    `${ok ? 'PASS' : 'FAIL'} linear parsing: 1,000 entries / 10 entries = ${ratio.toFixed(1)}× (want 50–200×)`,
+    `${ok ? 'PASS' : 'FAIL'} linear parsing: 1,000 entries / 10 entries = ${ratio.toFixed(1)}× ` +
+      `(want 50–200×; the text is ${chars.toFixed(1)}× longer)`,
   )
   if (!ok) process.exitCode = 1
 }
