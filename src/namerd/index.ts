@@ -1,11 +1,62 @@
 /**
  * namerd: the routing control plane. Dtab stores (memory, file; etcd and ZooKeeper elsewhere),
- * linkerd's namerd HTTP API, the admin server and the client-side `namerdInterpreter`.
+ * linkerd's namerd HTTP API, the admin server, configuration and the process.
  *
  * @example
  * ```ts
- * import { inMemoryDtabStore } from 'switchboard/namerd'
+ * import { httpController, inMemoryDtabStore, listen, nameEndpoints } from 'switchboard/namerd'
  * const store = inMemoryDtabStore()
+ * const api = httpController({ store, names: nameEndpoints({ store }) })
+ * const server = await listen(api.handler, '127.0.0.1', 4180)
  * ```
  */
+export { type AdminOptions, adminHandler } from './admin.js'
+export {
+  type AdminSpec,
+  defaultNamerKinds,
+  defaultStoreKinds,
+  fileStoreKind,
+  fsNamerKind,
+  type HttpControllerSpec,
+  inMemoryStoreKind,
+  type NamerdKinds,
+  type NamerdSpec,
+  type NamerKind,
+  type NamerSpec,
+  namerdConfigCodec,
+  namespacesCodec,
+  type PluginContext,
+  type StorageSpec,
+  type StoreKind,
+  storeKind,
+} from './config.js'
+export { DEFAULT_MAX_BODY_BYTES, RequestBodyTooLarge, readBody } from './http/body.js'
+export {
+  bareMediaType,
+  type DtabBodyError,
+  type DtabMediaType,
+  dtabContentType,
+  dtabFromJson,
+  dtabToJson,
+  negotiateDtabType,
+  readDtabBody,
+  renderDtab,
+} from './http/codec.js'
+export {
+  type ApiRequest,
+  type HttpController,
+  type HttpControllerOptions,
+  httpController,
+  isWatch,
+  type NameEndpoints,
+} from './http/controller.js'
+export { type Listening, listen } from './http/listen.js'
+export {
+  type ConfiguredNamer,
+  type NameEndpointsOptions,
+  nameEndpoints,
+  stripTransformerPrefix,
+} from './http/names.js'
+export { streamActivity, type WatchRegistry, type WatchRendering, watchRegistry } from './http/watch.js'
+export { type Namerd, type StartNamerdOptions, startNamerd } from './server.js'
 export * from './store/index.js'

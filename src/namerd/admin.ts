@@ -1,0 +1,83 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import type { Activity } from '../core/activity.js'
+import type { InMemoryStats } from '../stats/stats.js'
+
+/** What the admin server shows. */
+export interface AdminOptions {
+  /** The receiver whose counters, gauges and stats `/admin/metrics.*` export. */
+  readonly stats: InMemoryStats
+  /** The namespaces, for the dashboard at `/`. */
+  readonly namespaces?: Activity<readonly string[]> | undefined
+  /** The parsed configuration, served at `/config.json`. */
+  readonly config?: unknown
+  /** When given, `POST /admin/shutdown` calls it (and answers 200 first). */
+  readonly onShutdown?: (() => void) | undefined
+}
+
+const text = (res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8') => {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) })
+  res.end(body)
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+/**
+ * The admin HTTP handler of namerd (default `127.0.0.1:9991`): `/admin/ping` answers `pong`,
+ * `/admin/metrics.json` and `/admin/metrics/prometheus` export the stats, `/admin` lists the
+ * routes, `/config.json` shows the configuration, `/` lists the namespaces.
+ *
+ * @example
+ * ```ts
+ * const admin = await listen(adminHandler({ stats }), '127.0.0.1', 9991)
+ * // curl localhost:9991/admin/ping → pong
+ * ```
+ */
+export function adminHandler(options: AdminOptions): RequestListener {
+  const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = {
+    '/admin/ping': (_req, res) => text(res, 200, 'pong'),
+    '/admin/metrics.json': (_req, res) =>
+      text(res, 200, `${JSON.stringify(options.stats.json())}\n`, 'application/json'),
+    '/admin/metrics/prometheus': (_req, res) =>
+      text(res, 200, options.stats.prometheus(), 'text/plain; version=0.0.4; charset=utf-8'),
+    '/config.json': (_req, res) =>
+      text(res, 200, `${JSON.stringify(options.config ?? {})}\n`, 'application/json'),
+    '/': (_req, res) => {
+      let names: readonly string[] = []
+      try {
+        names = options.namespaces?.sample() ?? []
+      } catch {
+        names = []
+      }
+      const items =
+        names.length === 0
+          ? '<p>No namespaces found.</p>'
+          : `<ul>${names.map((n) => `<li><a href="/api/1/dtabs/${encodeURIComponent(n)}">${escapeHtml(n)}</a></li>`).join('')}</ul>`
+      text(
+        res,
+        200,
+        `<!doctype html><html><head><meta charset="utf-8"><title>namerd</title></head><body><h1>namerd</h1><h2>Namespaces</h2>${items}<p><a href="/admin">admin</a></p></body></html>\n`,
+        'text/html; charset=utf-8',
+      )
+    },
+  }
+  if (options.onShutdown) {
+    const onShutdown = options.onShutdown
+    routes['/admin/shutdown'] = (req, res) => {
+      if (req.method !== 'POST') {
+        res.setHeader('allow', 'POST')
+        return text(res, 405, 'use POST\n')
+      }
+      res.on('finish', onShutdown)
+      text(res, 200, 'shutting down\n')
+    }
+  }
+  const index = [...Object.keys(routes), '/admin', '/admin/index.txt'].sort()
+  routes['/admin'] = (_req, res) => text(res, 200, `${index.join('\n')}\n`)
+  routes['/admin/index.txt'] = routes['/admin']
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!
+    const route = routes[path]
+    if (route) route(req, res)
+    else text(res, 404, `not found: ${path}\n`)
+  }
+}

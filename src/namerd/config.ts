@@ -1,0 +1,323 @@
+import { isLeft, left, right } from 'fp-ts/lib/Either.js'
+import * as t from 'io-ts'
+import {
+  byKind,
+  type ConfigKind,
+  nonEmptyString,
+  parsed,
+  portCodec,
+  showFound,
+  struct,
+} from '../config/decode.js'
+import type { Scheduler } from '../core/clock.js'
+import { fsNamer } from '../namers/fs.js'
+import { Dtab } from '../naming/dtab.js'
+import type { Namer } from '../naming/namer.js'
+import { Path } from '../naming/path.js'
+import type { StatsReceiver } from '../stats/stats.js'
+import { DEFAULT_MAX_BODY_BYTES } from './http/body.js'
+import { fileDtabStore } from './store/file.js'
+import { inMemoryDtabStore } from './store/memory.js'
+import { namespaceProblem } from './store/namespace.js'
+import type { DtabStore } from './store/store.js'
+
+/** What a store or namer factory gets from the running namerd. */
+export interface PluginContext {
+  readonly stats: StatsReceiver
+  readonly scheduler: Scheduler
+  /** Reports a problem that does not stop namerd (a bad file, a lost connection). */
+  readonly log: (message: string) => void
+}
+
+/** A decoded `storage:` block, ready to start. */
+export interface StorageSpec {
+  readonly kind: string
+  make(context: PluginContext): Promise<DtabStore>
+}
+
+/** A decoded `namers:` entry, ready to start. */
+export interface NamerSpec {
+  readonly kind: string
+  /** The mount point, `/#/<prefix>`. */
+  readonly prefix: Path
+  make(context: PluginContext): Namer & { names?(): unknown; close?(): void }
+}
+
+/** A decoded `interfaces:` entry. */
+export interface HttpControllerSpec {
+  readonly kind: 'io.l5d.httpController'
+  readonly ip: string
+  readonly port: number
+  readonly authToken: string | undefined
+  readonly maxBodyBytes: number
+}
+
+/** A decoded `admin:` block. */
+export interface AdminSpec {
+  readonly ip: string
+  readonly port: number
+  readonly shutdownGraceMs: number
+}
+
+/** A whole decoded namerd configuration. */
+export interface NamerdSpec {
+  readonly admin: AdminSpec
+  readonly storage: StorageSpec
+  readonly namers: readonly NamerSpec[]
+  readonly interfaces: readonly HttpControllerSpec[]
+}
+
+/** A storage kind: its name, its codec, and whether linkerd requires `experimental: true`. */
+export interface StoreKind extends ConfigKind<StorageSpec> {}
+
+/** A namer kind. */
+export interface NamerKind extends ConfigKind<NamerSpec> {}
+
+type Props = Record<string, t.Mixed>
+type Fields<R extends Props, O extends Props> = { [K in keyof R]: t.TypeOf<R[K]> } & {
+  [K in keyof O]?: t.TypeOf<O[K]>
+}
+
+/**
+ * Defines a storage kind from its fields and a factory. `kind` and `experimental` are added to the
+ * fields; an `experimental` kind must be configured with `experimental: true`, as in linkerd.
+ *
+ * @example
+ * ```ts
+ * const etcdKind = storeKind('io.l5d.etcd', { }, { host: t.string, port: portCodec }, (c) => (ctx) => etcdDtabStore(c), { experimental: true })
+ * ```
+ */
+export function storeKind<R extends Props, O extends Props>(
+  kind: string,
+  required: R,
+  optional: O,
+  make: (config: Fields<R, O>) => (context: PluginContext) => Promise<DtabStore>,
+  options: { experimental?: boolean } = {},
+): StoreKind {
+  const fields = struct(
+    `a ${kind} storage object`,
+    { kind: t.literal(kind), ...required },
+    { experimental: t.boolean, ...optional },
+  )
+  return {
+    kind,
+    codec: new t.Type<StorageSpec, unknown, unknown>(
+      kind,
+      (u): u is StorageSpec => typeof u === 'object' && u !== null && 'make' in u,
+      (u, c) => {
+        const r = fields.validate(u, c)
+        if (isLeft(r)) return r
+        const config = r.right as Fields<R, O> & { experimental?: boolean }
+        if (options.experimental && config.experimental !== true)
+          return t.failure(
+            config.experimental,
+            t.appendContext(c, 'experimental', t.boolean, config.experimental),
+            `${kind} is experimental and must be configured with "experimental: true", found ${showFound(config.experimental)}`,
+          )
+        return t.success({ kind, make: make(config) })
+      },
+      (a) => a,
+    ),
+  }
+}
+
+/** A map of namespace → dtab text, each dtab parsed (and each name checked) at load time. */
+export const namespacesCodec = parsed<ReadonlyMap<string, Dtab>>('a map of namespace to dtab', (u) => {
+  if (typeof u !== 'object' || u === null || Array.isArray(u))
+    return left(`expected a map of namespace to dtab text, found ${showFound(u)}`)
+  const out = new Map<string, Dtab>()
+  for (const [ns, text] of Object.entries(u)) {
+    const problem = namespaceProblem(ns)
+    if (problem !== undefined) return left(`invalid namespace ${JSON.stringify(ns)}: ${problem}`)
+    if (typeof text !== 'string') return left(`${ns}: expected dtab text, found ${showFound(text)}`)
+    const d = Dtab.parse(text)
+    if (isLeft(d)) return left(`${ns}: ${d.left.message}`)
+    out.set(ns, d.right)
+  }
+  return right(out)
+})
+
+/** `io.l5d.inMemory`: `namespaces` seeds the store. */
+export const inMemoryStoreKind: StoreKind = storeKind(
+  'io.l5d.inMemory',
+  {},
+  { namespaces: namespacesCodec },
+  (c) => async () => inMemoryDtabStore({ namespaces: c.namespaces ?? new Map() }),
+)
+
+/**
+ * `switchboard.file`: the embedded file store (`dir`, required). `namespaces` are created when
+ * missing (an existing namespace is never overwritten), so a first start has something to serve.
+ */
+export const fileStoreKind: StoreKind = storeKind(
+  'switchboard.file',
+  { dir: nonEmptyString },
+  { namespaces: namespacesCodec, pollIntervalMs: t.number },
+  (c) => async (ctx) => {
+    const store = await fileDtabStore({
+      dir: c.dir,
+      scheduler: ctx.scheduler,
+      stats: ctx.stats,
+      pollIntervalMs: c.pollIntervalMs,
+      onError: (e) => ctx.log(e.message),
+    })
+    for (const [ns, dtab] of c.namespaces ?? []) {
+      await store.create(ns, dtab).catch((error: unknown) => {
+        if ((error as { code?: string }).code !== 'DtabNamespaceExists') throw error
+      })
+    }
+    return store
+  },
+)
+
+/** The storage kinds namerd knows out of the box (the etcd and ZooKeeper stores add theirs). */
+export const defaultStoreKinds: readonly StoreKind[] = [inMemoryStoreKind, fileStoreKind]
+
+const prefixCodec = parsed<string>('a namer prefix', (u) => {
+  if (typeof u !== 'string') return left(`expected a namer prefix such as "io.l5d.fs", found ${showFound(u)}`)
+  if (u === '' || u === '/') return left('Namers must not have an empty prefix')
+  const text = u.startsWith('/') ? u : `/${u}`
+  const p = Path.parse(text)
+  return isLeft(p) ? left(`invalid prefix ${JSON.stringify(u)}: ${p.left.message}`) : right(u)
+})
+
+const mountOf = (prefix: string) =>
+  Path.of('#', ...Path.read(prefix.startsWith('/') ? prefix : `/${prefix}`).segments)
+
+/** `io.l5d.fs`: `rootDir` (required), `prefix` (default `io.l5d.fs`). */
+export const fsNamerKind: NamerKind = {
+  kind: 'io.l5d.fs',
+  codec: new t.Type<NamerSpec, unknown, unknown>(
+    'io.l5d.fs',
+    (u): u is NamerSpec => typeof u === 'object' && u !== null && 'make' in u,
+    (u, c) => {
+      const r = struct(
+        'an io.l5d.fs namer object',
+        { kind: t.literal('io.l5d.fs'), rootDir: nonEmptyString },
+        { prefix: prefixCodec, experimental: t.boolean },
+      ).validate(u, c)
+      if (isLeft(r)) return r
+      const { rootDir, prefix = 'io.l5d.fs' } = r.right
+      return t.success<NamerSpec>({
+        kind: 'io.l5d.fs',
+        prefix: mountOf(prefix),
+        make: (ctx) =>
+          fsNamer({
+            rootDir,
+            prefix,
+            scheduler: ctx.scheduler,
+            stats: ctx.stats,
+            onError: (e) => ctx.log(e.message),
+          }),
+      })
+    },
+    (a) => a,
+  ),
+}
+
+/** The namer kinds namerd knows out of the box. */
+export const defaultNamerKinds: readonly NamerKind[] = [fsNamerKind]
+
+const ipCodec = nonEmptyString
+
+const httpControllerCodec = new t.Type<HttpControllerSpec, unknown, unknown>(
+  'io.l5d.httpController',
+  (u): u is HttpControllerSpec => typeof u === 'object' && u !== null,
+  (u, c) => {
+    const r = struct(
+      'an io.l5d.httpController interface object',
+      { kind: t.literal('io.l5d.httpController') },
+      { ip: ipCodec, port: portCodec, authToken: nonEmptyString, maxBodyBytes: t.number },
+    ).validate(u, c)
+    if (isLeft(r)) return r
+    return t.success({
+      kind: 'io.l5d.httpController' as const,
+      ip: r.right.ip ?? '127.0.0.1',
+      port: r.right.port ?? 4180,
+      authToken: r.right.authToken,
+      maxBodyBytes: r.right.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    })
+  },
+  (a) => a,
+)
+
+const adminCodec = struct('an admin object', {}, { ip: ipCodec, port: portCodec, shutdownGraceMs: t.number })
+
+/** Which plugin kinds a config may use. */
+export interface NamerdKinds {
+  readonly stores?: readonly StoreKind[] | undefined
+  readonly namers?: readonly NamerKind[] | undefined
+}
+
+/**
+ * The codec of linkerd's namerd YAML: `admin`, `storage` (required), `namers`, `interfaces`
+ * (required, non-empty; only `io.l5d.httpController` is served), plus `telemetry` (accepted and
+ * ignored: metrics are always served on the admin port). Unknown fields are errors; namer prefixes
+ * must be distinct and not nested (linkerd's messages).
+ *
+ * @example
+ * ```ts
+ * decodeConfig(namerdConfigCodec(), YAML.parse(text)) // Either<ConfigError, NamerdSpec>
+ * ```
+ */
+export function namerdConfigCodec(kinds: NamerdKinds = {}): t.Type<NamerdSpec, unknown, unknown> {
+  const storage = byKind('a storage object', kinds.stores ?? defaultStoreKinds)
+  const namer = byKind('a namer object', kinds.namers ?? defaultNamerKinds)
+  const iface = byKind<HttpControllerSpec>('an interface object', [
+    { kind: 'io.l5d.httpController', codec: httpControllerCodec },
+  ])
+  const interfaces = new t.Type<readonly HttpControllerSpec[], unknown, unknown>(
+    'interfaces',
+    Array.isArray,
+    (u, c) => {
+      if (u === undefined) return t.failure(u, c, "'interfaces' field is required")
+      if (!Array.isArray(u)) return t.failure(u, c, `expected a list of interfaces, found ${showFound(u)}`)
+      if (u.length === 0) return t.failure(u, c, 'One or more interfaces must be specified')
+      return t.array(iface).validate(u, c)
+    },
+    (a) => a,
+  )
+  const namers = new t.Type<readonly NamerSpec[], unknown, unknown>(
+    'namers',
+    Array.isArray,
+    (u, c) => {
+      const r = t.array(namer).validate(u, c)
+      if (isLeft(r)) return r
+      const shown = r.right.map((n) => n.prefix.show())
+      for (let i = 0; i < shown.length; i++)
+        for (let j = i + 1; j < shown.length; j++) {
+          const a = r.right[i]!.prefix
+          const b = r.right[j]!.prefix
+          if (a.startsWith(b) || b.startsWith(a))
+            return t.failure(u, c, `Namers must not have overlapping prefixes: ${shown[i]} & ${shown[j]}`)
+        }
+      return r
+    },
+    (a) => a,
+  )
+  const top = struct(
+    'a namerd configuration object',
+    { storage: storage, interfaces },
+    { admin: adminCodec, namers, telemetry: t.unknown },
+  )
+  return new t.Type<NamerdSpec, unknown, unknown>(
+    'a namerd configuration',
+    (u): u is NamerdSpec => typeof u === 'object' && u !== null,
+    (u, c) => {
+      const r = top.validate(u, c)
+      if (isLeft(r)) return r
+      const admin = r.right.admin ?? {}
+      return t.success({
+        admin: {
+          ip: admin.ip ?? '127.0.0.1',
+          port: admin.port ?? 9991,
+          shutdownGraceMs: admin.shutdownGraceMs ?? 10000,
+        },
+        storage: r.right.storage,
+        namers: r.right.namers ?? [],
+        interfaces: r.right.interfaces,
+      })
+    },
+    (a) => a,
+  )
+}
