@@ -1,0 +1,211 @@
+import { type Dispatcher, Pool } from 'undici'
+import { InvalidOptionError } from '../core/errors.js'
+import { Service } from '../core/service.js'
+import type { Disposer } from '../core/var.js'
+import { nullStats, type StatsReceiver } from '../stats/stats.js'
+import { type BodySource, ResponseBody } from './body.js'
+import { classifyTransportError, TooManyWaitersError } from './errors.js'
+import type { HttpHeaders, HttpRequest } from './request.js'
+
+/**
+ * A response as it comes off the wire: status, headers (lower-case names) and a body that is still
+ * streaming. Whoever ends up with it must consume or `discard()` the body, or the connection stays
+ * busy.
+ *
+ * @example
+ * ```ts
+ * const rep = await endpoint(req)
+ * rep.statusCode         // 200
+ * await rep.body.text()  // the body
+ * ```
+ */
+export interface HttpResponse {
+  readonly statusCode: number
+  readonly statusMessage: string
+  readonly headers: HttpHeaders
+  readonly body: ResponseBody
+}
+
+/** Connection pool settings of one endpoint (linkerd's `hostConnectionPool` and `clientSession`). */
+export interface ConnectionPoolOptions {
+  /** Most connections to the endpoint; `undefined` for no limit (linkerd's `maxSize`). */
+  readonly maxSize?: number | undefined
+  /** Requests allowed to wait for a connection before new ones are rejected (`maxWaiters`). */
+  readonly maxWaiters?: number | undefined
+  /** How long an idle connection is kept (`idleTimeMs`). Default 4000 (undici's). */
+  readonly idleTimeMs?: number | undefined
+  /** Requests pipelined on one connection. Default 1. */
+  readonly pipelining?: number | undefined
+  /** Connect timeout. Default 10000 (undici's). */
+  readonly connectTimeoutMs?: number | undefined
+}
+
+/** Options of `httpEndpoint`. */
+export interface HttpEndpointOptions extends ConnectionPoolOptions {
+  /** Receives the gauges `connections` and `pending` (summed over endpoints sharing a scope). */
+  readonly stats?: StatsReceiver | undefined
+}
+
+/** One endpoint's service, with its pool's live numbers. */
+export interface HttpEndpoint extends Service<HttpRequest, HttpResponse> {
+  /** `host:port`. */
+  readonly address: string
+  /** Requests sent and not yet over (response body included). */
+  readonly pending: number
+  /** Open connections. */
+  readonly connections: number
+}
+
+function checkPositiveInt(option: string, v: number | undefined): void {
+  if (v === undefined) return
+  if (!Number.isInteger(v) || v < 1)
+    throw new InvalidOptionError('httpEndpoint', option, 'an integer >= 1', v)
+}
+
+function checkNonNegative(option: string, v: number | undefined): void {
+  if (v === undefined) return
+  if (!(typeof v === 'number' && v >= 0 && Number.isFinite(v)))
+    throw new InvalidOptionError('httpEndpoint', option, 'a number >= 0', v)
+}
+
+/**
+ * A `Service` that sends requests to one endpoint address over an undici `Pool` (one pool per
+ * endpoint). It resolves when the response head arrives, with the body still streaming.
+ *
+ * - Aborting the signal aborts the request on the wire (the socket is closed) and rejects with the
+ *   signal's reason, even while the request still waits for a connection.
+ * - Connect failures reject with `ConnectionFailedError` (requeue-safe), resets and premature closes
+ *   with `ChannelClosedError`; other errors (undici's timeouts, parser errors) as they are.
+ * - `close()` lets requests in flight finish, then closes every connection.
+ *
+ * @example
+ * ```ts
+ * const endpoint = httpEndpoint({ host: '127.0.0.1', port: 8080 })
+ * const rep = await endpoint({ method: 'GET', path: '/', version: '1.1', headers: { host: 'users' }, body: null })
+ * console.log(rep.statusCode, await rep.body.text())
+ * await endpoint.close()
+ * ```
+ */
+export function httpEndpoint(
+  address: { readonly host: string; readonly port: number },
+  options: HttpEndpointOptions = {},
+): HttpEndpoint {
+  checkPositiveInt('maxSize', options.maxSize)
+  checkPositiveInt('pipelining', options.pipelining)
+  checkNonNegative('maxWaiters', options.maxWaiters)
+  checkNonNegative('idleTimeMs', options.idleTimeMs)
+  checkNonNegative('connectTimeoutMs', options.connectTimeoutMs)
+  const host = address.host.includes(':') ? `[${address.host}]` : address.host
+  const shown = `${host}:${address.port}`
+  const pool = new Pool(`http://${shown}`, {
+    connections: options.maxSize ?? null,
+    pipelining: options.pipelining ?? 1,
+    ...(options.idleTimeMs === undefined
+      ? {}
+      : { keepAliveTimeout: options.idleTimeMs, keepAliveMaxTimeout: options.idleTimeMs }),
+    ...(options.connectTimeoutMs === undefined ? {} : { connectTimeout: options.connectTimeoutMs }),
+  })
+  const maxWaiters = options.maxWaiters ?? Number.POSITIVE_INFINITY
+  let pending = 0
+  let waiting = 0
+  const stats = options.stats ?? nullStats
+  const gauges: Disposer[] = [
+    stats.gauge('connections', () => pool.stats.connected),
+    stats.gauge('pending', () => pending),
+  ]
+
+  const call = (req: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> => {
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    if (waiting >= maxWaiters) return Promise.reject(new TooManyWaitersError(shown, maxWaiters))
+    return new Promise<HttpResponse>((resolve, reject) => {
+      pending++
+      waiting++
+      let controller: Dispatcher.DispatchController | undefined
+      let body: ResponseBody | undefined
+      let settled = false
+      let started = false
+      let over = false
+      const finish = () => {
+        if (over) return
+        over = true
+        pending--
+        if (!started) waiting--
+        signal?.removeEventListener('abort', onAbort)
+      }
+      const onAbort = () => {
+        const reason = signal!.reason
+        if (controller) controller.abort(reason)
+        if (!settled) {
+          settled = true
+          reject(reason)
+        }
+        body?.fail(reason)
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart(c) {
+          controller = c
+          if (!started) {
+            started = true
+            waiting--
+          }
+          if (signal?.aborted) c.abort(signal.reason)
+        },
+        onResponseStart(c, statusCode, headers, statusMessage) {
+          if (settled) {
+            c.abort(new Error('response abandoned'))
+            return
+          }
+          settled = true
+          const source: BodySource = c
+          body = new ResponseBody(source, finish)
+          resolve({
+            statusCode,
+            statusMessage: statusMessage ?? '',
+            headers: headers as HttpHeaders,
+            body,
+          })
+        },
+        onResponseData(_c, chunk) {
+          body?.push(chunk)
+        },
+        onResponseEnd(_c, trailers) {
+          if (body) body.end(trailers as HttpHeaders)
+          else finish()
+        },
+        onResponseError(_c, error) {
+          if (!settled) {
+            settled = true
+            finish()
+            reject(signal?.aborted ? signal.reason : classifyTransportError(shown, error))
+          } else if (body) body.fail(classifyTransportError(shown, error) as Error)
+          else finish()
+        },
+      }
+      pool.dispatch(
+        {
+          path: req.path,
+          method: req.method,
+          headers: req.headers,
+          body: req.body as string | null,
+          ...(req.headersTimeout === undefined ? {} : { headersTimeout: req.headersTimeout }),
+          ...(req.bodyTimeout === undefined ? {} : { bodyTimeout: req.bodyTimeout }),
+        },
+        handler,
+      )
+    })
+  }
+
+  const service = Service.of<HttpRequest, HttpResponse>(call, {
+    close: async () => {
+      for (const d of gauges) d()
+      await pool.close()
+    },
+  })
+  Object.defineProperties(service, {
+    address: { value: shown, enumerable: true },
+    pending: { get: () => pending, enumerable: true },
+    connections: { get: () => pool.stats.connected, enumerable: true },
+  })
+  return service as HttpEndpoint
+}

@@ -1,0 +1,283 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import { type Either, left, right } from 'fp-ts/lib/Either.js'
+import { isRequeueable } from '../core/failure.js'
+import { Dtab } from '../naming/dtab.js'
+import { ParseError } from '../naming/parse-error.js'
+import { UnidentifiedError } from './identifiers.js'
+import { type HttpHeaders, headerValues } from './request.js'
+
+/**
+ * linkerd's header names (`LinkerdHeaders`): context headers read from incoming requests and written
+ * on outgoing ones (`l5d-ctx-*`), the user's per-request dtab (`l5d-dtab`), the names a request was
+ * routed by (`l5d-dst-*`), and the error and retry markers on responses.
+ *
+ * @example
+ * ```ts
+ * L5dHeaders.dtab // 'l5d-dtab'
+ * ```
+ */
+export const L5dHeaders = {
+  /** Written by the client: the local dtab of the request, `/a=>/b;/c=>/d`. */
+  ctxDtab: 'l5d-ctx-dtab',
+  /** Written by the client: `<timestamp ns> <deadline ns>` since the epoch. */
+  ctxDeadline: 'l5d-ctx-deadline',
+  /** Set by a user: dtab rules for this request only, appended after `l5d-ctx-dtab` (so they win). */
+  dtab: 'l5d-dtab',
+  /** The logical name the request was identified as (`/svc/users`). */
+  dstService: 'l5d-dst-service',
+  /** The bound name it was sent to (`/#/io.l5d.fs/users`). */
+  dstClient: 'l5d-dst-client',
+  /** The part of the name the namer did not consume, when there is one. */
+  dstResidual: 'l5d-dst-residual',
+  /** On a response the router generated: the error message, form-URL-encoded. */
+  err: 'l5d-err',
+  /** On a response: `true` when the request is safe to retry. */
+  retryable: 'l5d-retryable',
+} as const
+
+/**
+ * A deadline as it travels between services: when it was set and when it expires, both in
+ * milliseconds since the epoch (Finagle's `Deadline(timestamp, deadline)`).
+ *
+ * @example
+ * ```ts
+ * const d: WireDeadline = { timestamp: Date.now(), deadline: Date.now() + 500 }
+ * ```
+ */
+export interface WireDeadline {
+  readonly timestamp: number
+  readonly deadline: number
+}
+
+/**
+ * The strictest of two deadlines: the latest timestamp and the earliest deadline (Finagle's
+ * `Deadline.combined`).
+ *
+ * @example
+ * ```ts
+ * combineDeadlines({ timestamp: 1, deadline: 10 }, { timestamp: 2, deadline: 20 }) // { timestamp: 2, deadline: 10 }
+ * ```
+ */
+export function combineDeadlines(a: WireDeadline, b: WireDeadline): WireDeadline {
+  return { timestamp: Math.max(a.timestamp, b.timestamp), deadline: Math.min(a.deadline, b.deadline) }
+}
+
+const NS_PER_MS = 1_000_000n
+
+function readDeadline(value: string): WireDeadline | undefined {
+  const parts = value.split(' ')
+  if (parts.length !== 2 || !/^-?\d+$/.test(parts[0]!) || !/^-?\d+$/.test(parts[1]!)) return undefined
+  return {
+    timestamp: Number(BigInt(parts[0]!) / NS_PER_MS),
+    deadline: Number(BigInt(parts[1]!) / NS_PER_MS),
+  }
+}
+
+/**
+ * The `l5d-ctx-deadline` value for a deadline: `<timestamp ns> <deadline ns>`.
+ *
+ * @example
+ * ```ts
+ * showDeadline({ timestamp: 1, deadline: 2 }) // '1000000 2000000'
+ * ```
+ */
+export function showDeadline(d: WireDeadline): string {
+  const ns = (ms: number) => (BigInt(Math.round(ms)) * NS_PER_MS).toString()
+  return `${ns(d.timestamp)} ${ns(d.deadline)}`
+}
+
+/**
+ * The deadline carried by `l5d-ctx-deadline` headers: the strictest of every value that parses
+ * (values that do not parse are ignored, as linkerd does), or `undefined`.
+ *
+ * @example
+ * ```ts
+ * readDeadlineHeaders({ 'l5d-ctx-deadline': '1000000 5000000' }) // { timestamp: 1, deadline: 5 }
+ * ```
+ */
+export function readDeadlineHeaders(headers: Readonly<HttpHeaders>): WireDeadline | undefined {
+  let out: WireDeadline | undefined
+  for (const v of headerValues(headers, L5dHeaders.ctxDeadline)) {
+    const d = readDeadline(v.trim())
+    if (d) out = out ? combineDeadlines(out, d) : d
+  }
+  return out
+}
+
+function readDtabs(values: readonly string[]): Dtab {
+  let out = Dtab.empty
+  for (const v of values) out = out.concat(Dtab.read(v))
+  return out
+}
+
+/**
+ * The local dtab a request carries: its `l5d-ctx-dtab` values followed by its `l5d-dtab` values (so
+ * the user's rules win). Throws `ParseError` when one does not parse.
+ *
+ * @example
+ * ```ts
+ * readDtabHeaders({ 'l5d-dtab': '/svc/users=>/svc/users-v2' }).show() // '/svc/users=>/svc/users-v2'
+ * ```
+ */
+export function readDtabHeaders(headers: Readonly<HttpHeaders>): Dtab {
+  return readDtabs(headerValues(headers, L5dHeaders.ctxDtab)).concat(
+    readDtabs(headerValues(headers, L5dHeaders.dtab)),
+  )
+}
+
+/**
+ * What a request carries from hop to hop: the local dtab (rules for this request only, applied
+ * after the client's dtab) and the deadline, if any.
+ *
+ * @example
+ * ```ts
+ * const ctx: RequestContext = { dtab: Dtab.read('/svc/users => /svc/users-canary') }
+ * ```
+ */
+export interface RequestContext {
+  readonly dtab: Dtab
+  readonly deadline?: WireDeadline | undefined
+}
+
+const EMPTY: RequestContext = { dtab: Dtab.empty }
+
+/**
+ * Reads the context of an incoming request: `l5d-ctx-dtab` then `l5d-dtab` as the local dtab, and
+ * the strictest `l5d-ctx-deadline`. A dtab that does not parse is a `ParseError` (linkerd answers 400).
+ *
+ * @example
+ * ```ts
+ * const ctx = readRequestContext(req.headers) // Right({ dtab, deadline })
+ * ```
+ */
+export function readRequestContext(
+  headers: Readonly<HttpHeaders> | IncomingHttpHeaders,
+): Either<ParseError, RequestContext> {
+  const h = headers as Readonly<HttpHeaders>
+  try {
+    const dtab = readDtabHeaders(h)
+    const deadline = readDeadlineHeaders(h)
+    return right(deadline === undefined ? { dtab } : { dtab, deadline })
+  } catch (error) {
+    if (error instanceof ParseError) return left(error)
+    throw error
+  }
+}
+
+const storage = new AsyncLocalStorage<RequestContext>()
+
+/**
+ * The context the current async call chain runs in (see `runWithContext`); an empty dtab and no
+ * deadline outside of one.
+ *
+ * @example
+ * ```ts
+ * currentContext().dtab.show() // '' outside any request
+ * ```
+ */
+export function currentContext(): RequestContext {
+  return storage.getStore() ?? EMPTY
+}
+
+/**
+ * Runs `fn` with `ctx` added to the current context (the dtab appended, the stricter deadline kept),
+ * so every outbound request `fn` makes through a switchboard client binds with that dtab and carries
+ * `l5d-ctx-dtab` and `l5d-ctx-deadline` to the next hop.
+ *
+ * @example
+ * ```ts
+ * await runWithContext({ dtab: Dtab.read('/svc/users => /svc/users-v2') }, () => client.fetch('http://users/'))
+ * ```
+ */
+export function runWithContext<T>(ctx: RequestContext, fn: () => T): T {
+  const outer = storage.getStore()
+  if (!outer) return storage.run(ctx, fn)
+  const deadline =
+    outer.deadline && ctx.deadline
+      ? combineDeadlines(outer.deadline, ctx.deadline)
+      : (outer.deadline ?? ctx.deadline)
+  const dtab = outer.dtab.concat(ctx.dtab)
+  return storage.run(deadline === undefined ? { dtab } : { dtab, deadline }, fn)
+}
+
+/**
+ * linkerd's form-URL encoding of an `l5d-err` value (Java's `URLEncoder` with ISO-8859-1): letters,
+ * digits and `.-*_` stay, a space becomes `+`, every other character `%XX` of its Latin-1 byte
+ * (`?` for characters outside Latin-1).
+ *
+ * @example
+ * ```ts
+ * encodeL5dErr('Unknown destination: x') // 'Unknown+destination%3A+x'
+ * ```
+ */
+export function encodeL5dErr(message: string): string {
+  let out = ''
+  for (const ch of message) {
+    if (/^[A-Za-z0-9.\-*_]$/.test(ch)) out += ch
+    else if (ch === ' ') out += '+'
+    else {
+      const code = ch.codePointAt(0)!
+      const byte = code <= 0xff ? code : 0x3f
+      out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`
+    }
+  }
+  return out
+}
+
+/**
+ * The error response linkerd sends for a failure of its own (its `ErrorResponder`): 400 for a
+ * request it could not identify or whose `l5d-dtab` does not parse, 502 for anything else; the
+ * message in `l5d-err`, `l5d-retryable: true` when the request was never sent (requeue-safe), and
+ * the message as a plain-text body.
+ *
+ * @example
+ * ```ts
+ * const rep = l5dErrorResponse(new UnidentifiedError(req, 'Host header is absent'))
+ * rep.status // 400
+ * ```
+ */
+export function l5dErrorResponse(error: unknown): {
+  status: number
+  headers: Record<string, string>
+  body: string
+} {
+  const message = error instanceof Error && error.message !== '' ? error.message : String(error)
+  const status = error instanceof UnidentifiedError || error instanceof ParseError ? 400 : 502
+  const headers: Record<string, string> = {
+    [L5dHeaders.err]: encodeL5dErr(message),
+    'content-type': 'text/plain',
+    'content-length': String(Buffer.byteLength(message)),
+  }
+  if (isRequeueable(error)) headers[L5dHeaders.retryable] = 'true'
+  return { status, headers, body: message }
+}
+
+/**
+ * Wraps a Node HTTP request handler so that the `l5d-ctx-dtab`, `l5d-dtab` and `l5d-ctx-deadline`
+ * of each incoming request apply to every call the handler makes through a switchboard client
+ * (linkerd's server context filter). A malformed dtab header is answered 400 with `l5d-err`, and
+ * the handler is not called.
+ *
+ * @example
+ * ```ts
+ * http.createServer(withL5dContext(async (req, res) => {
+ *   const users = await client.fetch('http://users/api') // carries the caller's dtab and deadline
+ *   res.end(await users.text())
+ * }))
+ * ```
+ */
+export function withL5dContext<Req extends IncomingMessage, Res extends ServerResponse>(
+  handler: (req: Req, res: Res) => unknown,
+): (req: Req, res: Res) => void {
+  return (req, res) => {
+    const ctx = readRequestContext(req.headers)
+    if (ctx._tag === 'Left') {
+      const rep = l5dErrorResponse(ctx.left)
+      res.writeHead(rep.status, rep.headers)
+      res.end(rep.body)
+      return
+    }
+    runWithContext(ctx.right, () => handler(req, res))
+  }
+}
