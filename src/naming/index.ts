@@ -78,6 +78,7 @@ export {
 export { ParseError } from './parse-error.js'
 export { MAX_NESTING } from './parser.js'
 export { InvalidLabelError, Path } from './path.js'
+export { InvalidPathPatternError, PathMatcher } from './path-matcher.js'
 export { type MountedNamer, NamerRegistry } from './registry.js'
 export {
   anyHost,

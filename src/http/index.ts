@@ -1,0 +1,89 @@
+/**
+ * The HTTP floor: identifiers (request → logical name), HTTP response classifiers, linkerd's
+ * `l5d-*` header propagation, and the undici endpoint (one connection pool per endpoint address).
+ *
+ * @example
+ * ```ts
+ * import { headerToken, retryableRead5xx, withL5dContext } from 'switchboard/http'
+ * ```
+ */
+export { type BodySink, type BodySource, ResponseBody } from './body.js'
+export {
+  ALL_METHODS,
+  allSuccessful,
+  asResponseClassifier,
+  baseHttpRule,
+  type ClassifiedRequest,
+  type ClassifiedResponse,
+  type HttpClassifier,
+  httpClassifiers,
+  IDEMPOTENT_METHODS,
+  isRetryableHttpError,
+  isServerError,
+  nonRetryable5xx,
+  READ_METHODS,
+  retryableAll5xx,
+  retryableIdempotent5xx,
+  retryableRead5xx,
+  withL5dRules,
+} from './classifiers.js'
+export {
+  type ConnectionPoolOptions,
+  type HttpEndpoint,
+  type HttpEndpointOptions,
+  type HttpResponse,
+  httpEndpoint,
+} from './endpoint.js'
+export {
+  ChannelClosedError,
+  ConnectionFailedError,
+  classifyTransportError,
+  errorCode,
+  TooManyWaitersError,
+} from './errors.js'
+export {
+  DEFAULT_PREFIX,
+  type HeaderOptions,
+  type HeaderTokenOptions,
+  header,
+  headerToken,
+  type Identification,
+  Identified,
+  type IdentifiedRequest,
+  type Identifier,
+  identifiers,
+  identify,
+  type MethodAndHostOptions,
+  methodAndHost,
+  type PathOptions,
+  type PrefixOption,
+  path,
+  type StaticOptions,
+  staticIdentifier,
+  Unidentified,
+  UnidentifiedError,
+} from './identifiers.js'
+export {
+  combineDeadlines,
+  currentContext,
+  encodeL5dErr,
+  L5dHeaders,
+  l5dErrorResponse,
+  type RequestContext,
+  readDeadlineHeaders,
+  readDtabHeaders,
+  readRequestContext,
+  runWithContext,
+  showDeadline,
+  type WireDeadline,
+  withL5dContext,
+} from './propagation.js'
+export {
+  type HttpHeaders,
+  type HttpRequest,
+  headerValue,
+  headerValues,
+  isReplayableBody,
+  normalizeHeaders,
+  type RequestBody,
+} from './request.js'
