@@ -64,7 +64,6 @@ export {
   UnidentifiedError,
 } from './identifiers.js'
 export {
-  combineDeadlines,
   currentContext,
   encodeL5dErr,
   L5dHeaders,
@@ -74,8 +73,6 @@ export {
   readDtabHeaders,
   readRequestContext,
   runWithContext,
-  showDeadline,
-  type WireDeadline,
   withL5dContext,
 } from './propagation.js'
 export {

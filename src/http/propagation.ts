@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import { type Either, left, right } from 'fp-ts/lib/Either.js'
 import { isRequeueable } from '../core/failure.js'
+import { Deadline } from '../limits/deadline.js'
 import { Dtab } from '../naming/dtab.js'
 import { ParseError } from '../naming/parse-error.js'
 import { UnidentifiedError } from './identifiers.js'
@@ -37,70 +38,19 @@ export const L5dHeaders = {
 } as const
 
 /**
- * A deadline as it travels between services: when it was set and when it expires, both in
- * milliseconds since the epoch (Finagle's `Deadline(timestamp, deadline)`).
- *
- * @example
- * ```ts
- * const d: WireDeadline = { timestamp: Date.now(), deadline: Date.now() + 500 }
- * ```
- */
-export interface WireDeadline {
-  readonly timestamp: number
-  readonly deadline: number
-}
-
-/**
- * The strictest of two deadlines: the latest timestamp and the earliest deadline (Finagle's
- * `Deadline.combined`).
- *
- * @example
- * ```ts
- * combineDeadlines({ timestamp: 1, deadline: 10 }, { timestamp: 2, deadline: 20 }) // { timestamp: 2, deadline: 10 }
- * ```
- */
-export function combineDeadlines(a: WireDeadline, b: WireDeadline): WireDeadline {
-  return { timestamp: Math.max(a.timestamp, b.timestamp), deadline: Math.min(a.deadline, b.deadline) }
-}
-
-const NS_PER_MS = 1_000_000n
-
-function readDeadline(value: string): WireDeadline | undefined {
-  const parts = value.split(' ')
-  if (parts.length !== 2 || !/^-?\d+$/.test(parts[0]!) || !/^-?\d+$/.test(parts[1]!)) return undefined
-  return {
-    timestamp: Number(BigInt(parts[0]!) / NS_PER_MS),
-    deadline: Number(BigInt(parts[1]!) / NS_PER_MS),
-  }
-}
-
-/**
- * The `l5d-ctx-deadline` value for a deadline: `<timestamp ns> <deadline ns>`.
- *
- * @example
- * ```ts
- * showDeadline({ timestamp: 1, deadline: 2 }) // '1000000 2000000'
- * ```
- */
-export function showDeadline(d: WireDeadline): string {
-  const ns = (ms: number) => (BigInt(Math.round(ms)) * NS_PER_MS).toString()
-  return `${ns(d.timestamp)} ${ns(d.deadline)}`
-}
-
-/**
  * The deadline carried by `l5d-ctx-deadline` headers: the strictest of every value that parses
  * (values that do not parse are ignored, as linkerd does), or `undefined`.
  *
  * @example
  * ```ts
- * readDeadlineHeaders({ 'l5d-ctx-deadline': '1000000 5000000' }) // { timestamp: 1, deadline: 5 }
+ * readDeadlineHeaders({ 'l5d-ctx-deadline': '1000000 5000000' }) // Deadline(1, 5)
  * ```
  */
-export function readDeadlineHeaders(headers: Readonly<HttpHeaders>): WireDeadline | undefined {
-  let out: WireDeadline | undefined
+export function readDeadlineHeaders(headers: Readonly<HttpHeaders>): Deadline | undefined {
+  let out: Deadline | undefined
   for (const v of headerValues(headers, L5dHeaders.ctxDeadline)) {
-    const d = readDeadline(v.trim())
-    if (d) out = out ? combineDeadlines(out, d) : d
+    const d = Deadline.parse(v)
+    if (d._tag === 'Right') out = out ? Deadline.combined(out, d.right) : d.right
   }
   return out
 }
@@ -137,7 +87,7 @@ export function readDtabHeaders(headers: Readonly<HttpHeaders>): Dtab {
  */
 export interface RequestContext {
   readonly dtab: Dtab
-  readonly deadline?: WireDeadline | undefined
+  readonly deadline?: Deadline | undefined
 }
 
 const EMPTY: RequestContext = { dtab: Dtab.empty }
@@ -195,7 +145,7 @@ export function runWithContext<T>(ctx: RequestContext, fn: () => T): T {
   if (!outer) return storage.run(ctx, fn)
   const deadline =
     outer.deadline && ctx.deadline
-      ? combineDeadlines(outer.deadline, ctx.deadline)
+      ? Deadline.combined(outer.deadline, ctx.deadline)
       : (outer.deadline ?? ctx.deadline)
   const dtab = outer.dtab.concat(ctx.dtab)
   return storage.run(deadline === undefined ? { dtab } : { dtab, deadline }, fn)
