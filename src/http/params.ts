@@ -109,7 +109,10 @@ export function paramsResolver<P extends object>(
     const merged = { ...defaults, ...withoutUndefined(perName) } as P
     return () => merged
   }
-  const compiled = perName.configs.map((c) => ({ matcher: PathMatcher.read(c.prefix), params: withoutUndefined(c) }))
+  const compiled = perName.configs.map((c) => ({
+    matcher: PathMatcher.read(c.prefix),
+    params: withoutUndefined(c),
+  }))
   return (name) => {
     let out: P = defaults
     for (const c of compiled) if (c.matcher.matches(name)) out = { ...out, ...c.params }
