@@ -9,7 +9,7 @@ import { type Counter, nullStats, type StatsReceiver } from '../stats/stats.js'
 import { type AddrLike, type EndpointAddress, endpointKey, endpointWeight } from './address.js'
 import type { AlgorithmInstance, BalancerAlgorithm, Distributor, PickNode } from './algorithm.js'
 import { NoBrokersAvailableError } from './errors.js'
-import type { NodeLoad } from './load/metric.js'
+import type { LoadMeter, LoadState } from './load/metric.js'
 import { p2c } from './p2c.js'
 
 /**
@@ -90,33 +90,36 @@ export interface Balancer<Req, Rep, A extends EndpointAddress = EndpointAddress>
   readonly size: number
 }
 
-class Node<Req, Rep, A extends EndpointAddress> implements PickNode {
-  readonly key: string
-  address: A
-  weight: number
+// Hot fields first: a pick reads pending, the metric's scratch numbers and the service's status.
+class Node<Req, Rep, A extends EndpointAddress> implements PickNode, LoadState {
+  pending = 0
+  m0 = 0
+  m1 = 0
+  m2 = 0
   readonly service: Service<Req, Rep>
-  readonly metric: NodeLoad
-  readonly token: number
+  readonly meter: LoadMeter
+  weight: number
   slot = -1
   mark = 0
   owner: Distributor<Node<Req, Rep, A>> | undefined = undefined
+  readonly key: string
+  address: A
+  readonly token: number
   removed = false
-  constructor(key: string, address: A, service: Service<Req, Rep>, metric: NodeLoad, token: number) {
+  constructor(key: string, address: A, service: Service<Req, Rep>, meter: LoadMeter, token: number) {
+    this.service = service
+    this.meter = meter
+    this.weight = endpointWeight(address)
     this.key = key
     this.address = address
-    this.weight = endpointWeight(address)
-    this.service = service
-    this.metric = metric
     this.token = token
+    meter.init(this)
   }
   get status(): Status {
     return this.service.status
   }
-  get pending(): number {
-    return this.metric.pending
-  }
   load(): number {
-    return this.metric.load()
+    return this.meter.load(this)
   }
 }
 
@@ -155,6 +158,7 @@ class BalancerCore<Req, Rep, A extends EndpointAddress> {
   private readonly connect: (address: A) => Service<Req, Rep>
   private readonly algorithm: BalancerAlgorithm
   private readonly instance: AlgorithmInstance
+  private readonly meter: LoadMeter
   private readonly clock: Clock
   private readonly random: Random
   private nodes: Node<Req, Rep, A>[] = []
@@ -188,6 +192,7 @@ class BalancerCore<Req, Rep, A extends EndpointAddress> {
     this.rebuilds = stats.counter('rebuilds')
     this.updates = stats.counter('updates')
     this.busyWeightClasses = stats.counter('busy_weight_classes')
+    this.meter = this.algorithm.load.create(this.clock)
     this.instance = this.algorithm.instantiate({
       clock: this.clock,
       random: this.random,
@@ -319,7 +324,7 @@ class BalancerCore<Req, Rep, A extends EndpointAddress> {
       // A factory that throws gives a node that is closed (skipped while others are open) and fails.
       service = Service.of<Req, Rep>(() => Promise.reject(error), { status: () => 'closed' })
     }
-    return new Node(key, address, service, this.algorithm.load.create(this.clock), this.random.int(2 ** 32))
+    return new Node(key, address, service, this.meter, this.random.int(2 ** 32))
   }
 
   private retire(node: Node<Req, Rep, A>): void {
@@ -430,14 +435,16 @@ class BalancerCore<Req, Rep, A extends EndpointAddress> {
   acquire(): Lease<Req, Rep, A> {
     if (this.closed) throw new ServiceClosedError('balancer is closed')
     const node = this.pick()
-    const stamp = node.metric.start()
+    node.pending++
+    const stamp = node.meter.start(node)
     node.owner?.acquired?.(node)
     this.instance.started?.()
     return new NodeLease(this, node, stamp)
   }
 
   release(node: Node<Req, Rep, A>, stamp: number): void {
-    node.metric.end(stamp)
+    node.pending--
+    node.meter.end(node, stamp)
     node.owner?.released?.(node)
     this.instance.finished?.()
     if (node.removed && node.pending === 0 && this.draining.get(node.key) === node) {

@@ -146,10 +146,27 @@ describe('Ema', () => {
 
 describe('peakEwma load', () => {
   const tau = 1000
+  // One node's metric with its outstanding count kept as the balancer keeps it.
+  const ewmaNode = (clock: ReturnType<typeof manualClock>) => {
+    const meter = peakEwma({ decayTimeMs: tau }).create(clock)
+    const state = { pending: 0, m0: 0, m1: 0, m2: 0 }
+    meter.init(state)
+    return {
+      start: () => {
+        state.pending++
+        return meter.start(state)
+      },
+      end: (stamp: number) => {
+        state.pending--
+        meter.end(state, stamp)
+      },
+      load: () => meter.load(state),
+    }
+  }
 
   it('jumps up to a slower sample at once and decays with time constant τ', () => {
     const clock = manualClock()
-    const l = peakEwma({ decayTimeMs: tau }).create(clock)
+    const l = ewmaNode(clock)
     expect(l.load()).toBe(0)
     let s = l.start()
     clock.advance(100)
@@ -169,7 +186,7 @@ describe('peakEwma load', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 10 }), (gaps) => {
         const clock = manualClock()
-        const l = peakEwma({ decayTimeMs: tau }).create(clock)
+        const l = ewmaNode(clock)
         const s = l.start()
         clock.advance(400)
         l.end(s)
@@ -186,7 +203,7 @@ describe('peakEwma load', () => {
 
   it('a faster sample only pulls the average down', () => {
     const clock = manualClock()
-    const l = peakEwma({ decayTimeMs: tau }).create(clock)
+    const l = ewmaNode(clock)
     let s = l.start()
     clock.advance(300)
     l.end(s)
@@ -200,7 +217,7 @@ describe('peakEwma load', () => {
 
   it('costs (outstanding + 1) × rtt, and a huge penalty while a node has requests but no sample', () => {
     const clock = manualClock()
-    const l = peakEwma({ decayTimeMs: tau }).create(clock)
+    const l = ewmaNode(clock)
     l.start()
     l.start()
     expect(l.load()).toBe(PEAK_EWMA_PENALTY_MS + 2)

@@ -1,20 +1,14 @@
-import type { LoadMetric, NodeLoad } from './metric.js'
+import type { LoadMeter, LoadMetric } from './metric.js'
 
-class LeastLoadedLoad implements NodeLoad {
-  pending = 0
-  load(): number {
-    return this.pending
-  }
-  start(): number {
-    this.pending++
-    return 0
-  }
-  end(_stamp: number): void {
-    this.pending--
-  }
+// Least loaded keeps no state beyond the outstanding count the balancer maintains.
+const METER: LoadMeter = {
+  init: () => {},
+  load: (state) => state.pending,
+  start: () => 0,
+  end: () => {},
 }
 
-const LEAST_LOADED: LoadMetric = { name: 'least_loaded', create: () => new LeastLoadedLoad() }
+const LEAST_LOADED: LoadMetric = { name: 'least_loaded', create: () => METER }
 
 /**
  * Least loaded (Finagle's `LeastLoaded`): a node's load is its number of outstanding requests, +1

@@ -1,25 +1,48 @@
 import type { Clock } from '../../core/clock.js'
 
 /**
- * One node's load as a balancer sees it. `load()` is what P2C and the heap compare (lower is
- * better); `start()`/`end()` bracket one request (one session, in Finagle's words).
+ * A node's load state. It lives on the node itself, so that reading a candidate's load during a
+ * pick touches one object: the balancer keeps `pending`, and the metric owns three scratch numbers.
  *
  * @example
  * ```ts
- * const l = leastLoaded().create(manualClock())
- * const stamp = l.start(); l.load() // 1
- * l.end(stamp);            l.load() // 0
+ * const state: LoadState = { pending: 0, m0: 0, m1: 0, m2: 0 }
  * ```
  */
-export interface NodeLoad {
-  /** Requests started and not yet ended. */
+export interface LoadState {
+  /** Outstanding requests on the node (maintained by the balancer). */
   readonly pending: number
-  /** The value compared when picking; reading it may decay it (peak EWMA). */
-  load(): number
+  /** Scratch owned by the load metric (peak EWMA: cost). */
+  m0: number
+  /** Scratch owned by the load metric (peak EWMA: last observation time). */
+  m1: number
+  /** Scratch owned by the load metric (peak EWMA: the average's time, NaN before the first sample). */
+  m2: number
+}
+
+/**
+ * One balancer's instance of a load metric: reads and updates nodes' `LoadState`. `load` is what P2C
+ * and the heap compare (lower is better); `start`/`end` bracket one request (one session, in
+ * Finagle's words); the balancer has already counted the request in `pending` when it calls
+ * `start`, and already uncounted it when it calls `end`.
+ *
+ * @example
+ * ```ts
+ * const meter = peakEwma().create(clock)
+ * const node = { pending: 0, m0: 0, m1: 0, m2: 0 }
+ * meter.init(node)
+ * meter.load(node) // 0
+ * ```
+ */
+export interface LoadMeter {
+  /** Sets up a new node's scratch numbers. */
+  init(state: LoadState): void
+  /** The value compared when picking; may decay the state (peak EWMA). */
+  load(state: LoadState): number
   /** A request starts; returns a stamp to hand back to `end`. */
-  start(): number
-  /** The request started with `stamp` ended (successfully or not). */
-  end(stamp: number): void
+  start(state: LoadState): number
+  /** The request started with `stamp` ended, successfully or not. */
+  end(state: LoadState, stamp: number): void
 }
 
 /**
@@ -35,6 +58,6 @@ export interface NodeLoad {
 export interface LoadMetric {
   /** `least_loaded` or `peak_ewma`: the second half of the `algorithm/...` gauge name. */
   readonly name: string
-  /** A fresh per-node load. */
-  create(clock: Clock): NodeLoad
+  /** The meter one balancer uses for all its nodes. */
+  create(clock: Clock): LoadMeter
 }

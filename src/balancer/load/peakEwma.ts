@@ -1,7 +1,6 @@
 import type { Clock } from '../../core/clock.js'
 import { InvalidOptionError } from '../../core/errors.js'
-import { Ema } from './ema.js'
-import type { LoadMetric, NodeLoad } from './metric.js'
+import type { LoadMeter, LoadMetric, LoadState } from './metric.js'
 
 /**
  * The load of a node that has requests in flight but no latency sample yet: Finagle's
@@ -16,38 +15,43 @@ export interface PeakEwmaOptions {
   readonly decayTimeMs?: number | undefined
 }
 
-class PeakEwmaLoad implements NodeLoad {
-  pending = 0
-  private cost = 0
-  private stamp: number
-  private readonly ema: Ema
+// Per node: m0 = cost (ms), m1 = stamp (last observation), m2 = time of the average (NaN: none yet).
+class PeakEwmaMeter implements LoadMeter {
   private readonly clock: Clock
+  private readonly decayTimeMs: number
   constructor(clock: Clock, decayTimeMs: number) {
     this.clock = clock
-    this.stamp = clock.now()
-    this.ema = new Ema(decayTimeMs)
+    this.decayTimeMs = decayTimeMs
   }
-  private observe(rtt: number): void {
+  init(s: LoadState): void {
+    s.m0 = 0
+    s.m1 = this.clock.now()
+    s.m2 = Number.NaN
+  }
+  private observe(s: LoadState, rtt: number): void {
     const t = this.clock.now()
-    if (t > this.stamp) this.stamp = t
-    // A peak is adopted at once: forget the average so the next update sets it.
-    if (rtt > this.cost) this.ema.reset()
-    this.cost = this.ema.update(this.stamp, rtt)
+    if (t > s.m1) s.m1 = t
+    if (rtt > s.m0 || Number.isNaN(s.m2)) {
+      // A peak is adopted at once: the average restarts from this sample.
+      s.m0 = rtt
+      s.m2 = s.m1
+      return
+    }
+    const w = Math.exp(-(s.m1 - s.m2) / this.decayTimeMs)
+    s.m2 = s.m1
+    s.m0 = rtt * (1 - w) + s.m0 * w
   }
-  load(): number {
+  load(s: LoadState): number {
     // Reading mixes in a zero sample: with no traffic the cost decays as cost·e^(−Δt/τ).
-    this.observe(0)
-    if (this.cost === 0 && this.pending !== 0) return PEAK_EWMA_PENALTY_MS + this.pending
-    return this.cost * (this.pending + 1)
+    this.observe(s, 0)
+    if (s.m0 === 0 && s.pending !== 0) return PEAK_EWMA_PENALTY_MS + s.pending
+    return s.m0 * (s.pending + 1)
   }
-  start(): number {
-    this.pending++
+  start(_s: LoadState): number {
     return this.clock.now()
   }
-  end(stamp: number): void {
-    const rtt = Math.max(this.clock.now() - stamp, 0)
-    this.pending--
-    this.observe(rtt)
+  end(s: LoadState, stamp: number): void {
+    this.observe(s, Math.max(this.clock.now() - stamp, 0))
   }
 }
 
@@ -67,5 +71,5 @@ export function peakEwma(options: PeakEwmaOptions = {}): LoadMetric {
   const decayTimeMs = options.decayTimeMs ?? 10_000
   if (!(typeof decayTimeMs === 'number' && decayTimeMs > 0 && Number.isFinite(decayTimeMs)))
     throw new InvalidOptionError('peakEwma', 'decayTimeMs', 'a finite number > 0', decayTimeMs)
-  return { name: 'peak_ewma', create: (clock) => new PeakEwmaLoad(clock, decayTimeMs) }
+  return { name: 'peak_ewma', create: (clock) => new PeakEwmaMeter(clock, decayTimeMs) }
 }
