@@ -1,7 +1,7 @@
 // Running a scenario over balancers × seeds, and presenting the means: a text table, one JSON
 // object, and an SVG chart of latency by percentile.
 import { balancerNamed } from './balancers.js'
-import { type RunResult, runOnce } from './engine.js'
+import { type RunResult, runOnce, type SimSetup } from './engine.js'
 import type { Scenario } from './scenarios.js'
 
 /** One balancer's figures, as means over the seeds. Times in virtual ms, shares in %. */
@@ -51,17 +51,41 @@ export function knobsFor(scenario: Scenario, overrides: Readonly<Record<string, 
 /** Runs every balancer on seeds 1..N and averages. */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioReport> {
   const knobs = knobsFor(scenario, options.knobs)
-  const seeds = options.seeds ?? scenario.seeds
-  const names = options.balancers ?? scenario.balancers
-  const specs = names.map(balancerNamed)
-  const setup = scenario.setup(knobs)
+  return runSetup(scenario.name, scenario.setup(knobs), {
+    balancers: options.balancers ?? scenario.balancers,
+    seeds: options.seeds ?? scenario.seeds,
+    knobs,
+  })
+}
+
+/**
+ * Runs a setup that is not a registered scenario (your own servers and latency model) with the named
+ * balancers on seeds 1..N, and averages.
+ *
+ * @example
+ * ```ts
+ * const report = await runSetup('mine', { servers, arrivals: { kind: 'poisson', ratePerSec: 400 }, durationMs: 30_000 },
+ *   { balancers: ['p2c', 'p2cPeakEwma'], seeds: 5 })
+ * console.log(toTable(report))
+ * ```
+ */
+export async function runSetup(
+  name: string,
+  setup: SimSetup,
+  options: {
+    balancers: readonly string[]
+    seeds: number
+    knobs?: Readonly<Record<string, number>> | undefined
+  },
+): Promise<ScenarioReport> {
+  const specs = options.balancers.map(balancerNamed)
   const results: BalancerSummary[] = []
   for (const spec of specs) {
     const runs: RunResult[] = []
-    for (let seed = 1; seed <= seeds; seed++) runs.push(await runOnce(setup, spec, seed))
+    for (let seed = 1; seed <= options.seeds; seed++) runs.push(await runOnce(setup, spec, seed))
     results.push(summarize(spec.name, runs))
   }
-  return { scenario: scenario.name, seeds, knobs, results }
+  return { scenario: name, seeds: options.seeds, knobs: options.knobs ?? {}, results }
 }
 
 function mean(xs: readonly number[]): number {

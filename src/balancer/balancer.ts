@@ -90,12 +90,10 @@ export interface Balancer<Req, Rep, A extends EndpointAddress = EndpointAddress>
   readonly size: number
 }
 
-// Hot fields first: a pick reads pending, the metric's scratch numbers and the service's status.
+// Hot fields first: a pick reads pending, the metric's slot and the service's status.
 class Node<Req, Rep, A extends EndpointAddress> implements PickNode, LoadState {
   pending = 0
-  m0 = 0
-  m1 = 0
-  m2 = 0
+  metricSlot = 0
   readonly service: Service<Req, Rep>
   readonly meter: LoadMeter
   weight: number
@@ -330,8 +328,14 @@ class BalancerCore<Req, Rep, A extends EndpointAddress> {
   private retire(node: Node<Req, Rep, A>): void {
     node.removed = true
     node.owner = undefined
-    if (node.pending === 0) closeQuietly(node.service)
+    if (node.pending === 0) this.dispose(node)
     else this.draining.set(node.key, node)
+  }
+
+  /** A node leaves for good: close its service, free its metric state. */
+  private dispose(node: Node<Req, Rep, A>): void {
+    this.meter.dispose(node)
+    closeQuietly(node.service)
   }
 
   private rebuild(): void {
@@ -449,7 +453,7 @@ class BalancerCore<Req, Rep, A extends EndpointAddress> {
     this.instance.finished?.()
     if (node.removed && node.pending === 0 && this.draining.get(node.key) === node) {
       this.draining.delete(node.key)
-      closeQuietly(node.service)
+      this.dispose(node)
     }
   }
 
@@ -506,6 +510,7 @@ class BalancerCore<Req, Rep, A extends EndpointAddress> {
     this.draining.clear()
     this.classes = []
     this.wake()
+    for (const n of all) this.meter.dispose(n)
     await Promise.all(all.map((n) => n.service.close().catch(() => {})))
   }
 }

@@ -149,7 +149,7 @@ describe('peakEwma load', () => {
   // One node's metric with its outstanding count kept as the balancer keeps it.
   const ewmaNode = (clock: ReturnType<typeof manualClock>) => {
     const meter = peakEwma({ decayTimeMs: tau }).create(clock)
-    const state = { pending: 0, m0: 0, m1: 0, m2: 0 }
+    const state = { pending: 0, metricSlot: 0 }
     meter.init(state)
     return {
       start: () => {
@@ -246,6 +246,26 @@ describe('p2cPeakEwma balancer', () => {
     const held: Lease<string, string>[] = []
     for (let k = 0; k < 1000; k++) held.push(lb.acquire())
     expect(lb.endpoints().find((e) => e.key === 'new:80')!.pending).toBe(1)
+  })
+
+  it('a node that replaces a removed one starts without history', () => {
+    const { lb, clock } = make(p2cPeakEwma(), 3, 2)
+    for (let k = 0; k < 30; k++) {
+      const l = lb.acquire()
+      clock.advance(10)
+      l.release()
+    }
+    expect(lb.endpoints().every((e) => e.load > 0)).toBe(true)
+    for (let round = 0; round < 20; round++) {
+      // Replace the last node by a new one, again and again: state never leaks from the old one.
+      lb.update([...addresses(2), { host: `new-${round}`, port: 80 }])
+      const fresh = lb.endpoints()[2]!
+      expect(fresh.load).toBe(0)
+      expect(lb.endpoints()[0]!.load).toBeGreaterThan(0)
+      const held = lb.acquire()
+      clock.advance(10)
+      held.release()
+    }
   })
 
   it('a node with twice the latency receives about half the load', () => {

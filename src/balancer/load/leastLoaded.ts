@@ -3,6 +3,7 @@ import type { LoadMeter, LoadMetric } from './metric.js'
 // Least loaded keeps no state beyond the outstanding count the balancer maintains.
 const METER: LoadMeter = {
   init: () => {},
+  dispose: () => {},
   load: (state) => state.pending,
   start: () => 0,
   end: () => {},

@@ -1,23 +1,20 @@
 import type { Clock } from '../../core/clock.js'
 
 /**
- * A node's load state. It lives on the node itself, so that reading a candidate's load during a
- * pick touches one object: the balancer keeps `pending`, and the metric owns three scratch numbers.
+ * A node's load state, as a load metric sees it: the outstanding count (kept by the balancer) and
+ * one number the metric owns. Peak EWMA keeps its per-node numbers in one array of its own and
+ * stores the node's offset here, so that reading a candidate's load touches little memory.
  *
  * @example
  * ```ts
- * const state: LoadState = { pending: 0, m0: 0, m1: 0, m2: 0 }
+ * const state: LoadState = { pending: 0, metricSlot: 0 }
  * ```
  */
 export interface LoadState {
   /** Outstanding requests on the node (maintained by the balancer). */
   readonly pending: number
-  /** Scratch owned by the load metric (peak EWMA: cost). */
-  m0: number
-  /** Scratch owned by the load metric (peak EWMA: last observation time). */
-  m1: number
-  /** Scratch owned by the load metric (peak EWMA: the average's time, NaN before the first sample). */
-  m2: number
+  /** Owned by the load metric: set by `init`, given back by `dispose`. */
+  metricSlot: number
 }
 
 /**
@@ -29,14 +26,16 @@ export interface LoadState {
  * @example
  * ```ts
  * const meter = peakEwma().create(clock)
- * const node = { pending: 0, m0: 0, m1: 0, m2: 0 }
+ * const node = { pending: 0, metricSlot: 0 }
  * meter.init(node)
  * meter.load(node) // 0
  * ```
  */
 export interface LoadMeter {
-  /** Sets up a new node's scratch numbers. */
+  /** Sets up a new node. */
   init(state: LoadState): void
+  /** The node is gone for good (closed): the metric may reuse what it held for it. */
+  dispose(state: LoadState): void
   /** The value compared when picking; may decay the state (peak EWMA). */
   load(state: LoadState): number
   /** A request starts; returns a stamp to hand back to `end`. */
