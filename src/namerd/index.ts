@@ -12,6 +12,13 @@
  */
 export { type AdminOptions, adminHandler } from './admin.js'
 export {
+  type NamerdInterpreter,
+  type NamerdInterpreterOptions,
+  NamerdStreamError,
+  namerdInterpreter,
+} from './client/interpreter.js'
+export { addrFromJson, boundTreeFromJson, delegateTreeFromJson, type WireBound } from './client/wire.js'
+export {
   type AdminSpec,
   defaultNamerKinds,
   defaultStoreKinds,
