@@ -1,15 +1,17 @@
-// npm run sim -- <scenario> [--balancers a,b,…] [--seeds N] [--json] [--set key=value,…]
+// npm run sim -- <scenario> [--balancers a,b,…] [--variants a,b,…] [--seeds N] [--json] [--set key=value,…]
 //                           [--svg path | --no-svg]
 // npm run sim -- --list
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { BALANCERS } from './balancers.js'
 import { runScenario, toJson, toSvg, toTable } from './report.js'
+import './resilience.js'
 import { scenarioNamed, scenarios } from './scenarios.js'
 
 interface Args {
   scenario?: string
   balancers?: string[]
+  variants?: string[]
   seeds?: number
   json: boolean
   list: boolean
@@ -18,7 +20,7 @@ interface Args {
 }
 
 const USAGE =
-  'usage: npm run sim -- <scenario> [--balancers a,b,…] [--seeds N] [--json] [--set key=value,…] [--svg path | --no-svg]\n       npm run sim -- --list'
+  'usage: npm run sim -- <scenario> [--balancers a,b,…] [--variants a,b,…] [--seeds N] [--json] [--set key=value,…] [--svg path | --no-svg]\n       npm run sim -- --list'
 
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { json: false, list: false, knobs: {}, svg: undefined }
@@ -35,6 +37,10 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === '--svg') args.svg = value()
     else if (a === '--balancers')
       args.balancers = value()
+        .split(',')
+        .filter((s) => s !== '')
+    else if (a === '--variants')
+      args.variants = value()
         .split(',')
         .filter((s) => s !== '')
     else if (a === '--seeds') {
@@ -64,6 +70,7 @@ async function main(): Promise<void> {
       lines.push(
         `  ${s.name.padEnd(16)} ${s.description}`,
         `  ${''.padEnd(16)} knobs: ${JSON.stringify(s.knobs)}`,
+        ...(s.variants ? [`  ${''.padEnd(16)} variants: ${s.variants.map((v) => v.name).join(', ')}`] : []),
       )
     lines.push('balancers:')
     for (const b of BALANCERS) lines.push(`  ${b.name.padEnd(22)} ${b.description}`)
@@ -75,6 +82,7 @@ async function main(): Promise<void> {
   const started = performance.now()
   const report = await runScenario(scenario, {
     balancers: args.balancers,
+    variants: args.variants,
     seeds: args.seeds,
     knobs: args.knobs,
   })

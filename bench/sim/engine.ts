@@ -107,6 +107,12 @@ export interface SimSetup {
     | undefined
   /** Extra result fields for this run (averaged over seeds), e.g. `successPct`, `amplification`. */
   readonly report?: ((counters: RunCounters, env: SimEnv) => Record<string, number>) | undefined
+  /**
+   * Runs the globals `setTimeout`, `clearTimeout` and `Date.now` on the virtual clock, and
+   * `Math.random` on a seeded stream, for the length of the run: for third-party code that reads wall
+   * time, timers and randomness directly (cockatiel does). Forces service mode.
+   */
+  readonly virtualTimers?: boolean | undefined
 }
 
 /** What a balancer entry needs to build its algorithm for one client. */
@@ -357,9 +363,55 @@ export function runDirect(setup: SimSetup, spec: SimBalancer, seed: number): Run
 
 const drain = () => new Promise<void>((resolve) => setImmediate(resolve))
 
+/**
+ * Points the global timer functions and `Date.now` at `clock`, and `Math.random` at `random`, until
+ * the returned function restores them. Only for the simulator, where nothing else may use real timers
+ * during a run.
+ */
+function installVirtualGlobals(clock: ManualClock, random: Random): () => void {
+  const saved = {
+    setTimeout: globalThis.setTimeout,
+    clearTimeout: globalThis.clearTimeout,
+    now: Date.now,
+    random: Math.random,
+  }
+  const cancels = new WeakMap<object, () => void>()
+  const fakeSetTimeout = (fn: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    const handle = { ref: () => handle, unref: () => handle, hasRef: () => false }
+    cancels.set(
+      handle,
+      clock.setTimeout(() => fn(...args), ms ?? 0),
+    )
+    return handle
+  }
+  globalThis.setTimeout = fakeSetTimeout as unknown as typeof globalThis.setTimeout
+  globalThis.clearTimeout = ((handle: object | undefined) => {
+    if (handle) cancels.get(handle)?.()
+  }) as typeof globalThis.clearTimeout
+  Date.now = () => clock.now()
+  Math.random = () => random.next()
+  return () => {
+    globalThis.setTimeout = saved.setTimeout
+    globalThis.clearTimeout = saved.clearTimeout
+    Date.now = saved.now
+    Math.random = saved.random
+  }
+}
+
 /** Runs a scenario through the `Service` API, with the scenario's wrappers (see the top of this file). */
 export async function runService(setup: SimSetup, spec: SimBalancer, seed: number): Promise<RunResult> {
   const run = new Run(setup, spec, seed)
+  const restore = setup.virtualTimers
+    ? installVirtualGlobals(run.clock, seededRandom(streamSeed(seed, 4)))
+    : undefined
+  try {
+    return await serviceRun(setup, run)
+  } finally {
+    restore?.()
+  }
+}
+
+async function serviceRun(setup: SimSetup, run: Run): Promise<RunResult> {
   const { clock, recorder, latencyRandom, servers, warmupMs, clients, env } = run
   // Each client process has its own endpoint stack per server, as real clients do.
   const endpoint = (c: number) => (a: SimAddress) => {
@@ -407,7 +459,7 @@ export async function runService(setup: SimSetup, spec: SimBalancer, seed: numbe
 
 /** Runs in the mode the scenario needs: service mode when it wraps anything, else direct. */
 export function runOnce(setup: SimSetup, spec: SimBalancer, seed: number): Promise<RunResult> {
-  if (setup.wrapEndpoint || setup.wrapClient) return runService(setup, spec, seed)
+  if (setup.wrapEndpoint || setup.wrapClient || setup.virtualTimers) return runService(setup, spec, seed)
   return Promise.resolve(runDirect(setup, spec, seed))
 }
 

@@ -2,11 +2,13 @@
 // object, and an SVG chart of latency by percentile.
 import { balancerNamed } from './balancers.js'
 import { type RunResult, runOnce, type SimSetup } from './engine.js'
-import type { Scenario } from './scenarios.js'
+import type { Scenario, StackVariant } from './scenarios.js'
 
 /** One balancer's figures, as means over the seeds. Times in virtual ms, shares in %. */
 export interface BalancerSummary {
   readonly balancer: string
+  /** The scenario's stack variant, when it has variants. */
+  readonly variant?: string | undefined
   readonly p50: number
   readonly p90: number
   readonly p95: number
@@ -36,6 +38,8 @@ export interface RunOptions {
   readonly balancers?: readonly string[] | undefined
   readonly seeds?: number | undefined
   readonly knobs?: Readonly<Record<string, number>> | undefined
+  /** Stack variants to run (default: all the scenario has). */
+  readonly variants?: readonly string[] | undefined
 }
 
 /** Applies knob overrides, rejecting names the scenario does not have. */
@@ -48,14 +52,26 @@ export function knobsFor(scenario: Scenario, overrides: Readonly<Record<string, 
   return { ...scenario.knobs, ...overrides }
 }
 
-/** Runs every balancer on seeds 1..N and averages. */
+/** Runs every balancer (with every stack variant, if the scenario has them) on seeds 1..N and averages. */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioReport> {
   const knobs = knobsFor(scenario, options.knobs)
-  return runSetup(scenario.name, scenario.setup(knobs), {
-    balancers: options.balancers ?? scenario.balancers,
-    seeds: options.seeds ?? scenario.seeds,
-    knobs,
-  })
+  const setup = scenario.setup(knobs)
+  const balancers = options.balancers ?? scenario.balancers
+  const seeds = options.seeds ?? scenario.seeds
+  const variants = variantsOf(scenario, options.variants)
+  if (variants.length === 0) return runSetup(scenario.name, setup, { balancers, seeds, knobs })
+  // One row per balancer and stack variant.
+  const results: BalancerSummary[] = []
+  for (const balancer of balancers)
+    for (const variant of variants) {
+      const r = await runSetup(scenario.name, variant.apply(setup, knobs), {
+        balancers: [balancer],
+        seeds,
+        knobs,
+      })
+      for (const row of r.results) results.push({ ...row, variant: variant.name })
+    }
+  return { scenario: scenario.name, seeds, knobs, results }
 }
 
 /**
@@ -86,6 +102,20 @@ export async function runSetup(
     results.push(summarize(spec.name, runs))
   }
   return { scenario: name, seeds: options.seeds, knobs: options.knobs ?? {}, results }
+}
+
+/** The variants to run: the named ones (an error lists the known names), else all the scenario has. */
+function variantsOf(scenario: Scenario, names: readonly string[] | undefined): StackVariant[] {
+  const all = scenario.variants ?? []
+  if (names === undefined) return [...all]
+  return names.map((n) => {
+    const v = all.find((x) => x.name === n)
+    if (v === undefined)
+      throw new Error(
+        `scenario '${scenario.name}' has no variant '${n}'; variants: ${all.map((x) => x.name).join(', ') || 'none'}`,
+      )
+    return v
+  })
 }
 
 function mean(xs: readonly number[]): number {
@@ -127,6 +157,7 @@ export function toJson(report: ScenarioReport): object {
     knobs: report.knobs,
     results: report.results.map((r) => ({
       balancer: r.balancer,
+      ...(r.variant === undefined ? {} : { variant: r.variant }),
       p50: round(r.p50),
       p90: round(r.p90),
       p99: round(r.p99),
@@ -147,8 +178,10 @@ export function toJson(report: ScenarioReport): object {
 
 /** A plain-text table, one row per balancer. */
 export function toTable(report: ScenarioReport, columns: readonly string[] = []): string {
+  const stacks = report.results.some((r) => r.variant !== undefined)
   const header = [
     'balancer',
+    ...(stacks ? ['stack'] : []),
     'p50',
     'p90',
     'p95',
@@ -163,6 +196,7 @@ export function toTable(report: ScenarioReport, columns: readonly string[] = [])
   const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(Math.abs(x) >= 10 ? 1 : 2))
   const rows = report.results.map((r) => [
     r.balancer,
+    ...(stacks ? [r.variant ?? '-'] : []),
     fmt(r.p50),
     fmt(r.p90),
     fmt(r.p95),
@@ -178,9 +212,10 @@ export function toTable(report: ScenarioReport, columns: readonly string[] = [])
     }),
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
+  const textColumns = stacks ? 2 : 1
   const line = (cells: readonly string[]) =>
-    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`
-  const rule = `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`
+    `| ${cells.map((c, i) => (i < textColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`
+  const rule = `|${widths.map((w, i) => (i < textColumns ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`
   return [line(header), rule, ...rows.map(line)].join('\n')
 }
 
@@ -235,7 +270,7 @@ export function toSvg(report: ScenarioReport, title: string): string {
     const ly = top + 10 + k * 20
     out.push(
       `<line x1="${W - right + 20}" x2="${W - right + 44}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/>`,
-      `<text x="${W - right + 50}" y="${ly + 4}">${escapeXml(r.balancer)}</text>`,
+      `<text x="${W - right + 50}" y="${ly + 4}">${escapeXml(r.variant === undefined ? r.balancer : `${r.balancer} ${r.variant}`)}</text>`,
     )
   })
   out.push('</svg>')

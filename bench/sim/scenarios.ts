@@ -26,6 +26,17 @@ import type { SimSetup } from './engine.js'
 import { exponentialLatency, finagleLatency, type Latency } from './latency.js'
 import type { ServerSpec, Window } from './servers.js'
 
+/**
+ * One way to build the client stack for a scenario (e.g. "failure accrual + retry budget"): `apply`
+ * adds wrappers to the scenario's setup. A scenario with variants gets one result row per balancer
+ * and variant.
+ */
+export interface StackVariant {
+  readonly name: string
+  readonly description: string
+  apply(setup: SimSetup, knobs: Readonly<Record<string, number>>): SimSetup
+}
+
 /** A named simulator preset. */
 export interface Scenario {
   readonly name: string
@@ -38,6 +49,8 @@ export interface Scenario {
   readonly seeds: number
   /** Extra result fields shown as table columns. */
   readonly columns?: readonly string[] | undefined
+  /** Client stacks to compare; each balancer runs with each (`--variants` picks some). */
+  readonly variants?: readonly StackVariant[] | undefined
   /** A line printed under the table (e.g. the theoretical values). */
   readonly note?: ((knobs: Readonly<Record<string, number>>) => string) | undefined
   setup(knobs: Readonly<Record<string, number>>): SimSetup
