@@ -8,7 +8,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process'
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
+import { connect, createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 
@@ -327,4 +327,76 @@ export async function startZooKeeper(): Promise<TestServer> {
     throw e
   }
   return server
+}
+
+/** A TCP proxy in front of a server, to cut one client off while the server keeps running. */
+export interface TcpProxy {
+  /** `127.0.0.1:<port>` to give the client instead of the server's address. */
+  readonly address: string
+  readonly port: number
+  /** Drops every open connection and refuses new ones until `restore()`. */
+  cut(): Promise<void>
+  /** Accepts connections again, on the same port. */
+  restore(): Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * Starts a TCP proxy on a free loopback port forwarding to `127.0.0.1:<targetPort>`.
+ *
+ * @example
+ * ```ts
+ * const proxy = await tcpProxy(etcd.port)
+ * await proxy.cut()     // the client behind the proxy sees the server vanish
+ * await proxy.restore()
+ * ```
+ */
+export async function tcpProxy(targetPort: number): Promise<TcpProxy> {
+  const port = await freePort()
+  const sockets = new Set<Socket>()
+  const makeServer = () =>
+    createServer((inbound) => {
+      const outbound = connect({ host: '127.0.0.1', port: targetPort })
+      sockets.add(inbound)
+      sockets.add(outbound)
+      const drop = () => {
+        inbound.destroy()
+        outbound.destroy()
+        sockets.delete(inbound)
+        sockets.delete(outbound)
+      }
+      inbound.on('error', drop).on('close', drop)
+      outbound.on('error', drop).on('close', drop)
+      inbound.pipe(outbound)
+      outbound.pipe(inbound)
+    })
+  let server: Server | undefined
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      const s = makeServer()
+      s.once('error', reject)
+      s.listen(port, '127.0.0.1', () => {
+        server = s
+        resolve()
+      })
+    })
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      const s = server
+      server = undefined
+      for (const socket of sockets) socket.destroy()
+      sockets.clear()
+      if (!s) return resolve()
+      s.close(() => resolve())
+    })
+  await listen()
+  return {
+    address: `127.0.0.1:${port}`,
+    port,
+    cut: stop,
+    restore: async () => {
+      if (!server) await listen()
+    },
+    close: stop,
+  }
 }
