@@ -1,6 +1,8 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import type { Activity } from '../core/activity.js'
+import type { Var } from '../core/var.js'
 import type { InMemoryStats } from '../stats/stats.js'
+import type { StoreHealth } from './store/health.js'
 
 /** What the admin server shows. */
 export interface AdminOptions {
@@ -10,6 +12,11 @@ export interface AdminOptions {
   readonly namespaces?: Activity<readonly string[]> | undefined
   /** The parsed configuration, served at `/config.json`. */
   readonly config?: unknown
+  /**
+   * The dtab store's health, for stores on a remote server: `/admin/ping` answers 503 with the
+   * reason while it is not `connected` (a readiness check), `pong` otherwise.
+   */
+  readonly storeHealth?: Var<StoreHealth> | undefined
   /** When given, `POST /admin/shutdown` calls it (and answers 200 first). */
   readonly onShutdown?: (() => void) | undefined
 }
@@ -22,7 +29,8 @@ const text = (res: ServerResponse, status: number, body: string, type = 'text/pl
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 /**
- * The admin HTTP handler of namerd (default `127.0.0.1:9991`): `/admin/ping` answers `pong`,
+ * The admin HTTP handler of namerd (default `127.0.0.1:9991`): `/admin/ping` answers `pong` (or
+ * 503 while a remote dtab store is not connected),
  * `/admin/metrics.json` and `/admin/metrics/prometheus` export the stats, `/admin` lists the
  * routes, `/config.json` shows the configuration, `/` lists the namespaces.
  *
@@ -34,7 +42,12 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
  */
 export function adminHandler(options: AdminOptions): RequestListener {
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = {
-    '/admin/ping': (_req, res) => text(res, 200, 'pong'),
+    '/admin/ping': (_req, res) => {
+      const health = options.storeHealth?.sample()
+      if (health && health.status !== 'connected')
+        return text(res, 503, `dtab store ${health.status}: ${health.detail}\n`)
+      text(res, 200, 'pong')
+    },
     '/admin/metrics.json': (_req, res) =>
       text(res, 200, `${JSON.stringify(options.stats.json())}\n`, 'application/json'),
     '/admin/metrics/prometheus': (_req, res) =>

@@ -16,24 +16,13 @@ import type { Namer } from '../naming/namer.js'
 import { Path } from '../naming/path.js'
 import type { StatsReceiver } from '../stats/stats.js'
 import { DEFAULT_MAX_BODY_BYTES } from './http/body.js'
+import { type PluginContext, type StorageSpec, type StoreKind, storeKind } from './plugin.js'
 import { fileDtabStore } from './store/file.js'
 import { inMemoryDtabStore } from './store/memory.js'
 import { namespaceProblem } from './store/namespace.js'
-import type { DtabStore } from './store/store.js'
+import { etcdStoreKind, zkStoreKind } from './store/remote-kinds.js'
 
-/** What a store or namer factory gets from the running namerd. */
-export interface PluginContext {
-  readonly stats: StatsReceiver
-  readonly scheduler: Scheduler
-  /** Reports a problem that does not stop namerd (a bad file, a lost connection). */
-  readonly log: (message: string) => void
-}
-
-/** A decoded `storage:` block, ready to start. */
-export interface StorageSpec {
-  readonly kind: string
-  make(context: PluginContext): Promise<DtabStore>
-}
+export { type PluginContext, type StorageSpec, type StoreKind, storeKind } from './plugin.js'
 
 /** A decoded `namers:` entry, ready to start. */
 export interface NamerSpec {
@@ -67,59 +56,8 @@ export interface NamerdSpec {
   readonly interfaces: readonly HttpControllerSpec[]
 }
 
-/** A storage kind: its name, its codec, and whether linkerd requires `experimental: true`. */
-export interface StoreKind extends ConfigKind<StorageSpec> {}
-
 /** A namer kind. */
 export interface NamerKind extends ConfigKind<NamerSpec> {}
-
-type Props = Record<string, t.Mixed>
-type Fields<R extends Props, O extends Props> = { [K in keyof R]: t.TypeOf<R[K]> } & {
-  [K in keyof O]?: t.TypeOf<O[K]>
-}
-
-/**
- * Defines a storage kind from its fields and a factory. `kind` and `experimental` are added to the
- * fields; an `experimental` kind must be configured with `experimental: true`, as in linkerd.
- *
- * @example
- * ```ts
- * const etcdKind = storeKind('io.l5d.etcd', { }, { host: t.string, port: portCodec }, (c) => (ctx) => etcdDtabStore(c), { experimental: true })
- * ```
- */
-export function storeKind<R extends Props, O extends Props>(
-  kind: string,
-  required: R,
-  optional: O,
-  make: (config: Fields<R, O>) => (context: PluginContext) => Promise<DtabStore>,
-  options: { experimental?: boolean } = {},
-): StoreKind {
-  const fields = struct(
-    `a ${kind} storage object`,
-    { kind: t.literal(kind), ...required },
-    { experimental: t.boolean, ...optional },
-  )
-  return {
-    kind,
-    codec: new t.Type<StorageSpec, unknown, unknown>(
-      kind,
-      (u): u is StorageSpec => typeof u === 'object' && u !== null && 'make' in u,
-      (u, c) => {
-        const r = fields.validate(u, c)
-        if (isLeft(r)) return r
-        const config = r.right as Fields<R, O> & { experimental?: boolean }
-        if (options.experimental && config.experimental !== true)
-          return t.failure(
-            config.experimental,
-            t.appendContext(c, 'experimental', t.boolean, config.experimental),
-            `${kind} is experimental and must be configured with "experimental: true", found ${showFound(config.experimental)}`,
-          )
-        return t.success({ kind, make: make(config) })
-      },
-      (a) => a,
-    ),
-  }
-}
 
 /** A map of namespace → dtab text, each dtab parsed (and each name checked) at load time. */
 export const namespacesCodec = parsed<ReadonlyMap<string, Dtab>>('a map of namespace to dtab', (u) => {
@@ -170,8 +108,13 @@ export const fileStoreKind: StoreKind = storeKind(
   },
 )
 
-/** The storage kinds namerd knows out of the box (the etcd and ZooKeeper stores add theirs). */
-export const defaultStoreKinds: readonly StoreKind[] = [inMemoryStoreKind, fileStoreKind]
+/** The storage kinds namerd knows out of the box. */
+export const defaultStoreKinds: readonly StoreKind[] = [
+  inMemoryStoreKind,
+  fileStoreKind,
+  etcdStoreKind,
+  zkStoreKind,
+]
 
 const prefixCodec = parsed<string>('a namer prefix', (u) => {
   if (typeof u !== 'string') return left(`expected a namer prefix such as "io.l5d.fs", found ${showFound(u)}`)

@@ -67,3 +67,4 @@ export {
 export { streamActivity, type WatchRegistry, type WatchRendering, watchRegistry } from './http/watch.js'
 export { type Namerd, type StartNamerdOptions, startNamerd } from './server.js'
 export * from './store/index.js'
+export { etcdStoreKind, zkStoreKind } from './store/remote-kinds.js'

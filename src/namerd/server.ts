@@ -6,6 +6,7 @@ import type { NamerdSpec, PluginContext } from './config.js'
 import { httpController } from './http/controller.js'
 import { type Listening, listen } from './http/listen.js'
 import { nameEndpoints } from './http/names.js'
+import { hasStoreHealth } from './store/health.js'
 import type { DtabStore } from './store/store.js'
 
 /** Options of `startNamerd`. */
@@ -86,6 +87,7 @@ export async function startNamerd(spec: NamerdSpec, options: StartNamerdOptions 
       adminHandler({
         stats,
         namespaces: store.list(),
+        storeHealth: hasStoreHealth(store) ? store.health : undefined,
         config: options.rawConfig,
         onShutdown: options.onShutdown,
       }),

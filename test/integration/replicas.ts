@@ -181,7 +181,9 @@ export function describeReplicatedStore(name: string, setup: ReplicatedStoreSetu
       seen.stop()
       if (setup.versionStep !== undefined) {
         // Every acknowledged update raised the version by one step, and nothing else did.
-        expect(setup.versionNumber(final.version)).toBe(initial + setup.versionStep * BigInt(acknowledged.length))
+        expect(setup.versionNumber(final.version)).toBe(
+          initial + setup.versionStep * BigInt(acknowledged.length),
+        )
       }
       // What the witness saw: versions strictly increasing (none repeated), and nothing that was
       // not acknowledged (failed attempts left no trace).

@@ -3,6 +3,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { isLeft } from 'fp-ts/lib/Either.js'
 import { type Clock, systemScheduler } from '../../core/clock.js'
 import { nullStats, type StatsReceiver } from '../../stats/stats.js'
+import { DtabStoreUnavailable } from '../store/health.js'
 import { InvalidDtabNamespace, namespaceProblem } from '../store/namespace.js'
 import {
   DtabNamespaceDoesNotExist,
@@ -134,6 +135,7 @@ export function httpController(options: HttpControllerOptions): HttpController {
     if (error instanceof DtabNamespaceExists) return respond(res, 409)
     if (error instanceof DtabVersionMismatch) return respond(res, 412)
     if (error instanceof DtabStoreForbidden) return respond(res, 403)
+    if (error instanceof DtabStoreUnavailable) return respond(res, 503, `${error.message}\n`, 'text/plain')
     if (error instanceof InvalidDtabNamespace) return respond(res, 400, `${error.message}\n`, 'text/plain')
     if (error instanceof RequestBodyTooLarge) {
       res.setHeader('connection', 'close')

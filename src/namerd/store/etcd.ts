@@ -56,6 +56,8 @@ export interface EtcdDtabStoreOptions {
   /** Delay between reconnection attempts. Default 50 ms to 2 s. */
   readonly reconnect?: BackoffBounds | undefined
   readonly scheduler?: Scheduler | undefined
+  /** Told of every change of health (connected, reconnecting, failed), for namerd's log. */
+  readonly onProblem?: ((message: string) => void) | undefined
   readonly random?: Random | undefined
   /** Where `connected`, `health`, `reconnects`, `resyncs`, `watch/events` are counted. */
   readonly stats?: StatsReceiver | undefined
@@ -159,7 +161,12 @@ class EtcdDtabStore implements DtabStore, StoreHealthReporting {
     this.backoff = reconnectBackoff(this.bounds, this.random)
     this.stats = options.stats ?? nullStats
     this.endpoints = options.endpoints.join(',')
-    this.tracker = new HealthTracker(this.scheduler, this.stats, `etcd ${this.endpoints}: connecting`)
+    this.tracker = new HealthTracker(
+      this.scheduler,
+      this.stats,
+      `etcd ${this.endpoints}: connecting`,
+      options.onProblem,
+    )
     const timeout = options.requestTimeoutMs ?? 5000
     this.timeoutMs = timeout
     const tls = options.tls

@@ -95,10 +95,18 @@ export class HealthTracker {
   private readonly reconnects
   private readonly disconnects
   private everConnected = false
+  private readonly log: ((message: string) => void) | undefined
 
-  constructor(clock: Clock, stats: StatsReceiver, detail: string) {
+  constructor(clock: Clock, stats: StatsReceiver, detail: string, log?: (message: string) => void) {
     this.clock = clock
+    this.log = log
+    // Every change of status is worth a line in the log of whoever runs namerd.
     this.state = Vars.value<StoreHealth>({ status: 'connecting', detail, since: clock.now() })
+    let last = this.state.sample().status
+    this.state.observe((h) => {
+      if (h.status !== last) this.log?.(`dtab store ${h.status}: ${h.detail}`)
+      last = h.status
+    })
     this.gauges = [
       stats.gauge('connected', () => (this.state.sample().status === 'connected' ? 1 : 0)),
       stats.gauge('health', () => STATUS_CODE[this.state.sample().status]),
@@ -123,7 +131,10 @@ export class HealthTracker {
   connected(detail: string): void {
     const old = this.status
     if (old === 'closed') return
-    if (old === 'connected') return this.replaceDetail(detail)
+    if (old === 'connected') {
+      this.replaceDetail(detail)
+      return
+    }
     if (this.everConnected) this.reconnects.incr()
     this.everConnected = true
     this.state.update({ status: 'connected', detail, since: this.clock.now() })
@@ -135,7 +146,10 @@ export class HealthTracker {
     if (old === 'closed' || old === 'failed') return
     if (old === 'connected') this.disconnects.incr()
     const status = this.everConnected ? 'reconnecting' : 'connecting'
-    if (old === status) return this.replaceDetail(detail)
+    if (old === status) {
+      this.replaceDetail(detail)
+      return
+    }
     this.state.update({ status, detail, since: this.clock.now() })
   }
 

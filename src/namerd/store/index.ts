@@ -1,3 +1,4 @@
+export { type BackoffBounds, type ReconnectBackoff, reconnectBackoff } from './backoff.js'
 export {
   DtabFileInvalid,
   type FileDtabStore,
@@ -7,7 +8,15 @@ export {
   namespaceOfFileName,
   renderDtabFile,
 } from './file.js'
+export {
+  DtabStoreUnavailable,
+  HealthTracker,
+  hasStoreHealth,
+  type StoreHealth,
+  type StoreHealthReporting,
+} from './health.js'
 export { type InMemoryDtabStoreOptions, inMemoryDtabStore } from './memory.js'
+export { type MirroredValue, NamespaceMirror } from './mirror.js'
 export { KeyedMutex } from './mutex.js'
 export { checkNamespace, InvalidDtabNamespace, MAX_NAMESPACE_LENGTH, namespaceProblem } from './namespace.js'
 export {

@@ -41,6 +41,8 @@ export interface ZkDtabStoreOptions {
   /** Deadline of every read and write; past it the write fails with `DtabStoreUnavailable`. Default 5000. */
   readonly requestTimeoutMs?: number | undefined
   readonly scheduler?: Scheduler | undefined
+  /** Told of every change of health (connected, reconnecting, failed), for namerd's log. */
+  readonly onProblem?: ((message: string) => void) | undefined
   /** Where `connected`, `health`, `reconnects`, `sessions`, `resyncs`, `watch/events` are counted. */
   readonly stats?: StatsReceiver | undefined
 }
@@ -84,25 +86,6 @@ const PERMISSION_BITS: Record<string, number> = {
   w: zookeeper.Permission.WRITE,
   d: zookeeper.Permission.DELETE,
   a: zookeeper.Permission.ADMIN,
-}
-
-/**
- * Why `acl` is not a valid ACL entry, or `undefined`.
- *
- * @example
- * ```ts
- * zkAclProblem({ scheme: 'world', id: 'anyone', perms: 'rr' }) // 'perms "rr" repeats "r"'
- * ```
- */
-export function zkAclProblem(acl: ZkAcl): string | undefined {
-  const seen = new Set<string>()
-  for (const p of acl.perms) {
-    if (!(p in PERMISSION_BITS))
-      return `perms ${JSON.stringify(acl.perms)} has "${p}", expected letters of "crwda"`
-    if (seen.has(p)) return `perms ${JSON.stringify(acl.perms)} repeats "${p}"`
-    seen.add(p)
-  }
-  return undefined
 }
 
 function toAcl(acl: ZkAcl): zookeeper.ACL {
@@ -492,7 +475,10 @@ class ZkDtabStore implements DtabStore, StoreHealthReporting {
       this.mirror.resync(order, all)
       this.stats.counter('resyncs').incr()
     }
-    if (left === 0) return finish()
+    if (left === 0) {
+      finish()
+      return
+    }
     for (const ns of names) {
       this.getData(client, ns, (o, value) => {
         all.set(ns, { order: o, value })
