@@ -130,11 +130,8 @@ export interface SimBalancer {
   readonly algorithm: (env: AlgorithmEnv) => BalancerAlgorithm
 }
 
-/** The measurements of one run. Times in virtual ms. */
-export interface RunResult {
-  readonly balancer: string
-  readonly seed: number
-  readonly requests: number
+/** The figures a run measures and a report averages. Times in virtual ms, shares in %. */
+export interface Figures {
   readonly p50: number
   readonly p90: number
   readonly p95: number
@@ -142,12 +139,33 @@ export interface RunResult {
   readonly p999: number
   readonly p9999: number
   readonly meanMs: number
-  readonly maxMs: number
   readonly overOneSecondPct: number
-  /** Of the requests sent while some server was degraded, the % sent to a degraded one (null: none). */
-  readonly slowNodeShare: number | null
   readonly successPct: number
   readonly panicked: number
+}
+
+/** The names of `Figures`, for code that treats them alike. */
+export const FIGURES: ReadonlyArray<keyof Figures> = [
+  'p50',
+  'p90',
+  'p95',
+  'p99',
+  'p999',
+  'p9999',
+  'meanMs',
+  'overOneSecondPct',
+  'successPct',
+  'panicked',
+]
+
+/** The measurements of one run. */
+export interface RunResult extends Figures {
+  readonly balancer: string
+  readonly seed: number
+  readonly requests: number
+  readonly maxMs: number
+  /** Of the requests sent while some server was degraded, the % sent to a degraded one (null: none). */
+  readonly slowNodeShare: number | null
   readonly extra: Readonly<Record<string, number>>
 }
 

@@ -1,25 +1,15 @@
 // Running a scenario over balancers × seeds, and presenting the means: a text table, one JSON
 // object, and an SVG chart of latency by percentile.
 import { balancerNamed } from './balancers.js'
-import { type RunResult, runOnce, type SimSetup } from './engine.js'
+import { FIGURES, type Figures, type RunResult, runOnce, type SimSetup } from './engine.js'
 import type { Scenario, StackVariant } from './scenarios.js'
 
-/** One balancer's figures, as means over the seeds. Times in virtual ms, shares in %. */
-export interface BalancerSummary {
+/** One balancer's figures, as means over the seeds. */
+export interface BalancerSummary extends Figures {
   readonly balancer: string
   /** The scenario's stack variant, when it has variants. */
   readonly variant?: string | undefined
-  readonly p50: number
-  readonly p90: number
-  readonly p95: number
-  readonly p99: number
-  readonly p999: number
-  readonly p9999: number
-  readonly meanMs: number
-  readonly overOneSecondPct: number
   readonly slowNodeShare: number | null
-  readonly successPct: number
-  readonly panicked: number
   /** The lowest and highest p99 over the seeds. */
   readonly p99Range: readonly [number, number]
   readonly extra: Readonly<Record<string, number>>
@@ -129,19 +119,11 @@ export function summarize(balancer: string, runs: readonly RunResult[]): Balance
   const extra: Record<string, number> = {}
   for (const key of Object.keys(runs[0]?.extra ?? {})) extra[key] = m((r) => r.extra[key] ?? 0)
   const p99s = runs.map((r) => r.p99)
+  const figures = Object.fromEntries(FIGURES.map((f) => [f, m((r) => r[f])])) as unknown as Figures
   return {
     balancer,
-    p50: m((r) => r.p50),
-    p90: m((r) => r.p90),
-    p95: m((r) => r.p95),
-    p99: m((r) => r.p99),
-    p999: m((r) => r.p999),
-    p9999: m((r) => r.p9999),
-    meanMs: m((r) => r.meanMs),
-    overOneSecondPct: m((r) => r.overOneSecondPct),
+    ...figures,
     slowNodeShare: shares.length === 0 ? null : mean(shares),
-    successPct: m((r) => r.successPct),
-    panicked: m((r) => r.panicked),
     p99Range: [Math.min(...p99s), Math.max(...p99s)],
     extra,
   }

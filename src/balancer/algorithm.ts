@@ -102,22 +102,25 @@ export interface BalancerAlgorithm {
 }
 
 /**
- * The P2C comparison (Finagle's `P2CPick`): the healthier status wins; on equal status the lower
- * load wins, ties going to `a`. Counts `p2c/zero` when both loads are 0.
+ * The P2C comparison (Finagle's `P2CPick`, and `WeightedP2CPick` when weights are given): the
+ * healthier status wins; on equal health the lower load wins, ties going to `a`. Weights that differ
+ * by more than 1e-4 compare load ÷ weight instead (a zero weight counts as 1). Counts `p2c/zero`
+ * when both loads are 0.
  *
  * @example
  * ```ts
  * const winner = pickOfTwo(nodes[i]!, nodes[j]!, ctx.p2cZero)
  * ```
  */
-export function pickOfTwo<N extends PickNode>(a: N, b: N, zero: Counter): N {
+export function pickOfTwo<N extends PickNode>(a: N, b: N, zero: Counter, wa = 1, wb = 1): N {
   const sa = a.status
   const sb = b.status
   if (sa !== sb) return rank(sa) >= rank(sb) ? a : b
   const la = a.load()
   const lb = b.load()
   if (la === 0 && lb === 0) zero.incr()
-  return la <= lb ? a : b
+  if (Math.abs(wa - wb) < 1e-4) return la <= lb ? a : b
+  return la / (wa === 0 ? 1 : wa) <= lb / (wb === 0 ? 1 : wb) ? a : b
 }
 
 function rank(s: Status): number {

@@ -8,6 +8,7 @@ import {
   checkMaxEffort,
   type Distributor,
   type PickNode,
+  pickOfTwo,
 } from './algorithm.js'
 import { Ema } from './load/ema.js'
 import { leastLoaded } from './load/leastLoaded.js'
@@ -41,22 +42,6 @@ export interface ApertureOptions {
   readonly coordinate?: ProcessCoordinate | undefined
   /** Deterministic aperture's size in nodes (default 12, Finagle's `minDeterministicAperture`). */
   readonly deterministicAperture?: number | undefined
-}
-
-/** Weighted P2C comparison: status first; equal weights compare raw load, else load ÷ weight. */
-function better<N extends PickNode>(a: N, wa: number, b: N, wb: number, zero: Counter): N {
-  const sa = a.status
-  const sb = b.status
-  if (sa !== sb) return rank(sa) >= rank(sb) ? a : b
-  const la = a.load()
-  const lb = b.load()
-  if (la === 0 && lb === 0) zero.incr()
-  if (Math.abs(wa - wb) < 1e-4) return la <= lb ? a : b
-  return la / (wa === 0 ? 1 : wa) <= lb / (wb === 0 ? 1 : wb) ? a : b
-}
-
-function rank(s: string): number {
-  return s === 'open' ? 2 : s === 'busy' ? 1 : 0
 }
 
 /** Finagle redraws the second sample up to 5 times until it differs from the first. */
@@ -180,7 +165,7 @@ class RandomApertureDistributor<N extends PickNode> implements Distributor<N> {
     const a = this.draw()
     let b = this.draw()
     for (let i = 0; i < REDRAWS && b === a; i++) b = this.draw()
-    return better(this.nodes[a]!, this.weights[a]!, this.nodes[b]!, this.weights[b]!, this.zero)
+    return pickOfTwo(this.nodes[a]!, this.nodes[b]!, this.zero, this.weights[a]!, this.weights[b]!)
   }
   needsRebuild(): boolean {
     for (const n of this.busyAtBuild) if (n.status === 'open') return true
@@ -270,7 +255,7 @@ class DeterministicApertureDistributor<N extends PickNode> implements Distributo
     const a = this.draw()
     let b = this.draw()
     for (let i = 0; i < REDRAWS && b === a; i++) b = this.draw()
-    return better(this.members[a]!, this.weights[a]!, this.members[b]!, this.weights[b]!, this.zero)
+    return pickOfTwo(this.members[a]!, this.members[b]!, this.zero, this.weights[a]!, this.weights[b]!)
   }
   needsRebuild(): boolean {
     return false

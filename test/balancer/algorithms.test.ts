@@ -20,7 +20,7 @@ import { InvalidOptionError } from '../../src/core/errors.js'
 import { seededRandom } from '../../src/core/random.js'
 import type { Status } from '../../src/core/status.js'
 import { inMemoryStats } from '../../src/stats/stats.js'
-import { addresses, fakeEndpoints, keyOf } from './helpers.js'
+import { addresses, fakeEndpoints, keyOf, make } from './helpers.js'
 
 interface FakeNode extends PickNode {
   reads: number
@@ -55,21 +55,6 @@ function fakeNodes(n: number, load: (i: number) => number = () => 0): FakeNode[]
 function context(seed = 1): AlgorithmContext {
   const stats = inMemoryStats()
   return { clock: manualClock(), random: seededRandom(seed), stats, p2cZero: stats.counter('p2c/zero') }
-}
-
-function make(algorithm: BalancerAlgorithm, n: number, seed = 1) {
-  const eps = fakeEndpoints()
-  const stats = inMemoryStats()
-  const clock = manualClock()
-  const lb = balancer({
-    addresses: addresses(n),
-    connect: eps.connect,
-    algorithm,
-    clock,
-    random: seededRandom(seed),
-    stats,
-  })
-  return { lb, eps, stats, clock }
 }
 
 describe('p2c', () => {

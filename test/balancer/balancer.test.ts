@@ -17,7 +17,7 @@ import { manualClock } from '../../src/core/clock.js'
 import { ServiceClosedError } from '../../src/core/errors.js'
 import { seededRandom } from '../../src/core/random.js'
 import { inMemoryStats } from '../../src/stats/stats.js'
-import { addresses, fakeEndpoints, flush, keyOf } from './helpers.js'
+import { addresses, fakeEndpoints, flush, keyOf, make } from './helpers.js'
 
 const ALGORITHMS: Array<[string, () => BalancerAlgorithm]> = [
   ['p2c', () => p2c()],
@@ -26,21 +26,6 @@ const ALGORITHMS: Array<[string, () => BalancerAlgorithm]> = [
   ['heap', () => heap()],
   ['roundRobin', () => roundRobin()],
 ]
-
-function make(algorithm: BalancerAlgorithm, n = 5, seed = 1) {
-  const eps = fakeEndpoints()
-  const stats = inMemoryStats()
-  const clock = manualClock()
-  const lb = balancer({
-    addresses: addresses(n),
-    connect: eps.connect,
-    algorithm,
-    clock,
-    random: seededRandom(seed),
-    stats,
-  })
-  return { lb, eps, stats, clock }
-}
 
 describe.each(ALGORITHMS)('%s balancer', (_name, algorithm) => {
   it('dispatches to an endpoint and counts the request on it until it ends', async () => {

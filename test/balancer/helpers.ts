@@ -1,6 +1,9 @@
-import type { EndpointAddress } from '../../src/balancer/index.js'
+import { type BalancerAlgorithm, balancer, type EndpointAddress } from '../../src/balancer/index.js'
+import { manualClock } from '../../src/core/clock.js'
+import { seededRandom } from '../../src/core/random.js'
 import { Service } from '../../src/core/service.js'
 import type { Status } from '../../src/core/status.js'
+import { inMemoryStats } from '../../src/stats/stats.js'
 
 /** `n` addresses 10.0.0.1:80 … */
 export function addresses(n: number, from = 1): EndpointAddress[] {
@@ -58,4 +61,20 @@ export function fakeEndpoints() {
 /** Lets pending promise callbacks run. */
 export function flush(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
+}
+
+/** A balancer over `n` fake endpoints, with a manual clock, a seeded random and in-memory stats. */
+export function make(algorithm: BalancerAlgorithm, n = 5, seed = 1) {
+  const eps = fakeEndpoints()
+  const stats = inMemoryStats()
+  const clock = manualClock()
+  const lb = balancer({
+    addresses: addresses(n),
+    connect: eps.connect,
+    algorithm,
+    clock,
+    random: seededRandom(seed),
+    stats,
+  })
+  return { lb, eps, stats, clock }
 }

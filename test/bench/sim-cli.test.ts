@@ -1,18 +1,8 @@
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { runScript } from './run-script.js'
 
-const run = promisify(execFile)
-
-async function sim(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'bench/sim/cli.ts', ...args])
-    return { code: 0, stdout, stderr }
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string }
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr }
-  }
-}
+// Runs bench/sim/cli.ts the way a user does, so it cannot rot.
+const sim = (...args: string[]) => runScript('bench/sim/cli.ts', ...args)
 
 describe.concurrent('npm run sim', () => {
   it('--json prints one object with the documented fields', async () => {

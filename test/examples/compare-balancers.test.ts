@@ -1,24 +1,8 @@
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { runScript } from '../bench/run-script.js'
 
-const run = promisify(execFile)
-
-// Runs the example the way a user does (`npx tsx examples/compare-balancers.ts`), so it cannot rot.
-async function example(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [
-      '--import',
-      'tsx',
-      'examples/compare-balancers.ts',
-      ...args,
-    ])
-    return { code: 0, stdout, stderr }
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string }
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr }
-  }
-}
+// Runs examples/compare-balancers.ts the way a user does, so it cannot rot.
+const example = (...args: string[]) => runScript('examples/compare-balancers.ts', ...args)
 
 describe.concurrent('examples/compare-balancers.ts', () => {
   it('compares the balancers on a user-defined latency model', async () => {
