@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest'
+import { balancer } from '../../src/balancer/index.js'
 import {
   FailureFlags,
   Filter,
   manualClock,
   type Service,
-  Status,
   Service as Svc,
   SwitchboardError,
+  seededRandom,
 } from '../../src/core/index.js'
 import { attemptTimeout, TimeoutError, totalTimeout } from '../../src/limits/index.js'
 import { consecutiveFailures, failFast, failureAccrual } from '../../src/liveness/index.js'
@@ -21,26 +22,26 @@ import {
 } from '../../src/retry/index.js'
 import { inMemoryStats } from '../../src/stats/index.js'
 
-/**
- * The smallest balancer that behaves like Finagle's pick loop for these tests: round robin over the
- * nodes, skipping nodes that are not open (up to one lap), else the next node whatever its status.
- */
-function roundRobin<Req, Rep>(nodes: Service<Req, Rep>[]): Service<Req, Rep> & { picks: number[] } {
-  let i = 0
+type Addr = { host: string; port: number; node: number }
+const addrs = (n: number): Addr[] =>
+  Array.from({ length: n }, (_, k) => ({ host: '127.0.0.1', port: 8000 + k, node: k }))
+
+/** The real balancer (P2C least loaded, seeded) over `nodes`, recording which node each request got. */
+function lbOver(nodes: Service<string, string>[], seed = 1) {
   const picks: number[] = []
-  const svc = Svc.of<Req, Rep>(
-    (req, signal) => {
-      let k = 0
-      for (let tries = 0; tries < nodes.length; tries++) {
-        k = i++ % nodes.length
-        if (nodes[k]!.status === 'open') break
-      }
-      picks.push(k)
-      return nodes[k]!(req, signal)
-    },
-    { status: () => Status.bestOf(nodes.map((n) => n.status)) },
-  )
-  return Object.assign(svc, { picks })
+  const lb = balancer<string, string, Addr>({
+    addresses: addrs(nodes.length),
+    connect: (a) =>
+      Svc.of(
+        (req: string, signal?: AbortSignal) => {
+          picks.push(a.node)
+          return nodes[a.node]!(req, signal)
+        },
+        { status: () => nodes[a.node]!.status },
+      ),
+    random: seededRandom(seed),
+  })
+  return { lb, picks }
 }
 
 class Refused extends SwitchboardError {
@@ -96,22 +97,25 @@ describe('composition order', () => {
   })
 
   it('retries sit above the balancer: each retry picks a node again and lands on a healthy one', async () => {
-    const calls = [0, 0, 0]
     const nodes = [0, 1, 2].map((k) =>
       Svc.of(async (_: string) => {
-        calls[k]!++
         if (k === 0) throw new Error('500 from node 0')
         return `node ${k}`
       }),
     )
-    const lb = roundRobin(nodes)
+    const { lb, picks } = lbOver(nodes)
     const client = retries<string, string>({
       budget: RetryBudget.infinite,
       classifier: (rr) => (rr.ok ? undefined : ResponseClass.RetryableFailure),
       backoff: Backoff.constant(0),
+      maxRetries: 20, // P2C over idle nodes picks node 0 a third of the time: allow long unlucky runs
     })(lb)
-    expect(await client('x')).toBe('node 1')
-    expect(lb.picks).toEqual([0, 1])
+    for (let i = 0; i < 50; i++) expect(await client('x')).toMatch(/^node [12]$/)
+    // Whenever node 0 failed, the next try went through the balancer again (a new pick), so every
+    // request that started on node 0 ended on another node.
+    expect(picks.filter((k) => k === 0).length).toBeGreaterThan(0)
+    expect(picks.length).toBe(50 + picks.filter((k) => k === 0).length)
+    await lb.close()
   })
 
   it('failure accrual below the balancer steers it away from a bad node; requeues re-send fail-fast rejections', async () => {
@@ -125,13 +129,15 @@ describe('composition order', () => {
         failureAccrual({ policy: consecutiveFailures(5, Backoff.constant(60_000)), scheduler: clock }),
         failFast({ scheduler: clock, backoff: Backoff.constant(60_000) }),
       )(svc)
-    const nodes = [endpoint(bad), endpoint(good)]
-    const lb = roundRobin(nodes)
+    const nodes = [endpoint(bad), endpoint(good), endpoint(good)]
+    const { lb, picks } = lbOver(nodes)
     const client = requeues<string, string>({ budget: RetryBudget.infinite })(lb)
-    for (let i = 0; i < 10; i++) expect(await client('x')).toBe('good')
-    // The first refusal marked node 0 down (fail fast); from then on the balancer skips it.
+    for (let i = 0; i < 30; i++) expect(await client('x')).toBe('good')
+    // The first refusal marked node 0 down (fail fast: status busy), so P2C, which compares status
+    // first, never picks it again.
     expect(nodes[0]!.status).toBe('busy')
-    expect(lb.picks.filter((k) => k === 0).length).toBe(1)
+    expect(picks.filter((k) => k === 0).length).toBe(1)
+    await lb.close()
     await Promise.all(nodes.map((n) => n.close()))
     expect(clock.pending).toBe(0)
   })
