@@ -19,7 +19,14 @@ export interface EndpointAddress {
   readonly metadata?: Readonly<Record<string, unknown>> | undefined
 }
 
-/** Finagle's address-metadata key for an endpoint's weight. */
+/**
+ * Finagle's address-metadata key for an endpoint's weight.
+ *
+ * @example
+ * ```ts
+ * const canary = { host: '10.0.0.9', port: 80, metadata: { [WEIGHT_KEY]: 0.1 } }
+ * ```
+ */
 export const WEIGHT_KEY = 'endpoint_addr_weight'
 
 /**

@@ -54,7 +54,14 @@ export interface Distributor<N extends PickNode> {
   released?(node: N): void
 }
 
-/** What a balancer gives its algorithm: injected time, randomness and the `loadbalancer` stats scope. */
+/**
+ * What a balancer gives its algorithm: injected time, randomness and the `loadbalancer` stats scope.
+ *
+ * @example
+ * ```ts
+ * const instantiate = (ctx: AlgorithmContext) => ({ build: (nodes) => myDistributor(nodes, ctx.random) })
+ * ```
+ */
 export interface AlgorithmContext {
   readonly clock: Clock
   readonly random: Random
@@ -63,7 +70,14 @@ export interface AlgorithmContext {
   readonly p2cZero: Counter
 }
 
-/** One balancer's instance of an algorithm: builds distributors and keeps state across rebuilds. */
+/**
+ * One balancer's instance of an algorithm: builds distributors and keeps state across rebuilds.
+ *
+ * @example
+ * ```ts
+ * const instance: AlgorithmInstance = { build: (nodes) => ({ pick: () => nodes[0]!, needsRebuild: () => false }) }
+ * ```
+ */
 export interface AlgorithmInstance {
   build<N extends PickNode>(nodes: readonly N[]): Distributor<N>
   /** A request was dispatched (to any node, including one being drained). */

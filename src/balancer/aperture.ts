@@ -18,13 +18,25 @@ import { DEFAULT_MAX_EFFORT } from './p2c.js'
 /**
  * This client process's place in its fleet, for deterministic aperture: instance `instanceId` of
  * `totalInstances` (ids unique and contiguous from 0).
+ *
+ * @example
+ * ```ts
+ * const coordinate: ProcessCoordinate = { instanceId: Number(process.env.SHARD_ID), totalInstances: 40 }
+ * ```
  */
 export interface ProcessCoordinate {
   readonly instanceId: number
   readonly totalInstances: number
 }
 
-/** The options of `aperture`. */
+/**
+ * The options of `aperture`.
+ *
+ * @example
+ * ```ts
+ * const options: ApertureOptions = { minAperture: 3, load: peakEwma({ decayTimeMs: 15_000 }) }
+ * ```
+ */
 export interface ApertureOptions {
   /** The load band's averaging window, ms (default 15 000). */
   readonly smoothWinMs?: number | undefined
@@ -177,7 +189,14 @@ class RandomApertureDistributor<N extends PickNode> implements Distributor<N> {
   }
 }
 
-/** FNV-1a, 32 bits: a process-independent order for deterministic aperture's ring. */
+/**
+ * FNV-1a, 32 bits: a process-independent order for deterministic aperture's ring.
+ *
+ * @example
+ * ```ts
+ * stableHash('10.0.0.1:80') === stableHash('10.0.0.1:80') // in every process
+ * ```
+ */
 export function stableHash(s: string): number {
   let h = 0x811c9dc5
   for (let i = 0; i < s.length; i++) {

@@ -31,7 +31,19 @@ export type BalancerAddresses<A extends EndpointAddress> =
   | Var<AddrLike<A>>
   | Var<readonly A[]>
 
-/** The options of `balancer`. */
+/**
+ * The options of `balancer`.
+ *
+ * @example
+ * ```ts
+ * const options: BalancerOptions<Request, Response, EndpointAddress> = {
+ *   addresses: [{ host: '10.0.0.1', port: 80 }],
+ *   connect: (a) => endpoint(a),
+ *   algorithm: p2cPeakEwma(),
+ *   stats: stats.scope('users'),
+ * }
+ * ```
+ */
 export interface BalancerOptions<Req, Rep, A extends EndpointAddress> {
   /** The endpoint set: a list, or an activity that updates it. */
   readonly addresses: BalancerAddresses<A>
@@ -64,7 +76,14 @@ export interface Lease<Req, Rep, A extends EndpointAddress = EndpointAddress> {
   release(): void
 }
 
-/** A snapshot of one endpoint as the balancer sees it. */
+/**
+ * A snapshot of one endpoint as the balancer sees it.
+ *
+ * @example
+ * ```ts
+ * for (const e of lb.endpoints()) console.log(e.key, e.status, e.pending, e.load.toFixed(1))
+ * ```
+ */
 export interface EndpointInfo<A extends EndpointAddress = EndpointAddress> {
   readonly address: A
   readonly key: string
@@ -78,6 +97,14 @@ export interface EndpointInfo<A extends EndpointAddress = EndpointAddress> {
  * A `Service` that spreads requests over a changing set of endpoint services. Also exposes the
  * pick itself (`acquire`) for callers that manage the request's lifetime themselves, such as the
  * simulator or a streaming response.
+ *
+ * @example
+ * ```ts
+ * const lb: Balancer<Request, Response> = balancer({ addresses, connect })
+ * await lb(request)
+ * lb.update([{ host: '10.0.0.3', port: 80 }])
+ * lb.size // 1
+ * ```
  */
 export interface Balancer<Req, Rep, A extends EndpointAddress = EndpointAddress> extends Service<Req, Rep> {
   /** Picks an endpoint and counts a request on it; throws `NoBrokersAvailableError` when empty. */

@@ -11,10 +11,24 @@ import { leastLoaded } from './load/leastLoaded.js'
 import type { LoadMetric } from './load/metric.js'
 import { type PeakEwmaOptions, peakEwma } from './load/peakEwma.js'
 
-/** Finagle's default `PanicMode`: `FiftyPercentUnhealthy`, 4 picks before panicking. */
+/**
+ * Finagle's default `PanicMode`: `FiftyPercentUnhealthy`, 4 picks before panicking.
+ *
+ * @example
+ * ```ts
+ * p2c({ maxEffort: DEFAULT_MAX_EFFORT + 1 }) // MajorityUnhealthy
+ * ```
+ */
 export const DEFAULT_MAX_EFFORT = 4
 
-/** The options of `p2c`. */
+/**
+ * The options of `p2c`.
+ *
+ * @example
+ * ```ts
+ * const options: P2COptions = { maxEffort: 2, load: leastLoaded() }
+ * ```
+ */
 export interface P2COptions {
   /** Picks tried before panicking (default 4: ≤ 1 % of requests panic with half the nodes down). */
   readonly maxEffort?: number | undefined
@@ -69,7 +83,14 @@ export function p2c(options: P2COptions = {}): BalancerAlgorithm {
   }
 }
 
-/** The options of `p2cPeakEwma`. */
+/**
+ * The options of `p2cPeakEwma`.
+ *
+ * @example
+ * ```ts
+ * const options: P2CPeakEwmaOptions = { decayTimeMs: 5_000 }
+ * ```
+ */
 export interface P2CPeakEwmaOptions extends PeakEwmaOptions {
   /** Picks tried before panicking (default 4). */
   readonly maxEffort?: number | undefined

@@ -1,7 +1,14 @@
 import { type BalancerAlgorithm, checkMaxEffort, type Distributor, type PickNode } from './algorithm.js'
 import { leastLoaded } from './load/leastLoaded.js'
 
-/** The options of `roundRobin`. */
+/**
+ * The options of `roundRobin`.
+ *
+ * @example
+ * ```ts
+ * const options: RoundRobinOptions = { maxEffort: 5 }
+ * ```
+ */
 export interface RoundRobinOptions {
   /** Picks tried before panicking (default 5, Finagle's `MajorityUnhealthy`). */
   readonly maxEffort?: number | undefined

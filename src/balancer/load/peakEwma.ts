@@ -6,10 +6,22 @@ import type { LoadMeter, LoadMetric, LoadState } from './metric.js'
  * The load of a node that has requests in flight but no latency sample yet: Finagle's
  * `Long.MaxValue >> 16` nanoseconds (≈ 39 h), here in milliseconds. Larger than any real cost, so a
  * new node gets one probe and is then avoided until that probe returns.
+ *
+ * @example
+ * ```ts
+ * lb.endpoints().some((e) => e.load >= PEAK_EWMA_PENALTY_MS) // a probe is in flight
+ * ```
  */
 export const PEAK_EWMA_PENALTY_MS = 2 ** 47 / 1e6
 
-/** The options of `peakEwma`. */
+/**
+ * The options of `peakEwma`.
+ *
+ * @example
+ * ```ts
+ * const options: PeakEwmaOptions = { decayTimeMs: 30_000 } // forgive a slow node more slowly
+ * ```
+ */
 export interface PeakEwmaOptions {
   /** τ, the mean lifetime of a latency sample, in ms (default 10 000; half-life = τ·ln 2). */
   readonly decayTimeMs?: number | undefined
