@@ -59,7 +59,7 @@ export async function startNamerd(spec: NamerdSpec, options: StartNamerdOptions 
     const namers: { prefix: NamerdSpec['namers'][number]['prefix']; namer: Namer & { names?(): unknown } }[] =
       []
     for (const n of spec.namers) {
-      const ctx: PluginContext = { stats: stats.scope('namer', n.prefix.show()), scheduler, log }
+      const ctx: PluginContext = { stats: stats.scope('namer', n.prefix.show().slice(1)), scheduler, log }
       const namer = n.make(ctx)
       cleanups.push(() => namer.close?.())
       namers.push({ prefix: n.prefix, namer })

@@ -444,3 +444,31 @@ describe('watch=true on /api/1/dtabs/<ns>', () => {
     await until(() => api.watches.size === 0 && observers === 0, 5000, 'the watch to be released')
   })
 })
+
+describe('request body limit', () => {
+  beforeEach(() => start({ seed: { yeezus: '/yeezy=>/yeezus' } }))
+
+  it('a chunked body (no Content-Length) over the limit is cut off with 413', async () => {
+    const { request } = await import('node:http')
+    const status = await new Promise<number>((resolve, reject) => {
+      const u = new URL(`${base}/api/1/dtabs/yeezus`)
+      const req = request(
+        { host: u.hostname, port: u.port, path: u.pathname, method: 'PUT', headers: { 'content-type': 'application/dtab' }, agent: false },
+        (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        },
+      )
+      req.on('error', reject)
+      const chunk = `/a=>/${'b'.repeat(64 * 1024)};`
+      const pump = (n: number) => {
+        if (n === 0) return req.end()
+        if (req.destroyed) return
+        req.write(chunk, () => pump(n - 1))
+      }
+      pump(20)
+    })
+    expect(status).toBe(413)
+    expect((await call(`${base}/api/1/dtabs/yeezus`)).headers.etag).toBe('AAAAAAAAAAE=')
+  })
+})

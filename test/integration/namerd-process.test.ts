@@ -52,6 +52,7 @@ describe('examples/namerd.yaml (what npm start runs)', () => {
     expect(metrics['http/requests']).toBeGreaterThanOrEqual(2)
     expect(metrics['store/switchboard.file/namespaces']).toBe(1)
     expect(metrics['api/resolve/requests']).toBe(1)
+    expect(metrics['namer/#/io.l5d.fs/lookups']).toBeGreaterThanOrEqual(1)
     const prom = (await call(`${namerd.admin.url}/admin/metrics/prometheus`)).body
     expect(prom).toContain('# TYPE http:requests counter')
     expect(JSON.parse((await call(`${namerd.admin.url}/config.json`)).body).namers[0].kind).toBe('io.l5d.fs')

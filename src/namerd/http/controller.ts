@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import { isLeft } from 'fp-ts/lib/Either.js'
 import { type Clock, systemScheduler } from '../../core/clock.js'
+import type { Dtab } from '../../naming/dtab.js'
 import { nullStats, type StatsReceiver } from '../../stats/stats.js'
 import { DtabStoreUnavailable } from '../store/health.js'
 import { InvalidDtabNamespace, namespaceProblem } from '../store/namespace.js'
@@ -130,6 +131,22 @@ export function httpController(options: HttpControllerOptions): HttpController {
     respond(res, 200, `${JSON.stringify([...names].sort())}\n`, 'application/json')
   }
 
+  // Every watcher of a namespace renders the same dtab value: render it once per media type.
+  const renders = new WeakMap<Dtab, Map<DtabMediaType, string>>()
+  const rendered = (dtab: Dtab, type: DtabMediaType): string => {
+    let byType = renders.get(dtab)
+    if (!byType) {
+      byType = new Map()
+      renders.set(dtab, byType)
+    }
+    let text = byType.get(type)
+    if (text === undefined) {
+      text = renderDtab(dtab, type)
+      byType.set(type, text)
+    }
+    return text
+  }
+
   const storeError = (res: ServerResponse, error: unknown) => {
     if (error instanceof DtabNamespaceDoesNotExist) return respond(res, 404)
     if (error instanceof DtabNamespaceExists) return respond(res, 409)
@@ -172,8 +189,8 @@ export function httpController(options: HttpControllerOptions): HttpController {
               res,
               store.observe(ns),
               {
-                key: (v) => (v === undefined ? undefined : renderDtab(v.dtab, type)),
-                render: (v) => `${renderDtab(v!.dtab, type)}\n`,
+                key: (v) => (v === undefined ? undefined : rendered(v.dtab, type)),
+                render: (v) => `${rendered(v!.dtab, type)}\n`,
                 errorLine: (e) => `${messageOf(e)}\n`,
               },
               watches,
@@ -247,15 +264,16 @@ export function httpController(options: HttpControllerOptions): HttpController {
   const handler: RequestListener = (req, res) => {
     const started = clock.now()
     requests.incr()
-    res.once('finish', () => {
-      stats.counter(`status/${res.statusCode}`).incr()
-      latency.add(clock.now() - started)
-    })
     const url = req.url ?? '/'
     const q = url.indexOf('?')
     const path = q < 0 ? url : url.slice(0, q)
     const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1))
     const request: ApiRequest = { req, res, path, params, watch: isWatch(params), watches }
+    res.once('finish', () => {
+      stats.counter(`status/${res.statusCode}`).incr()
+      // A watch lasts as long as the client stays: its duration is not a request latency.
+      if (!request.watch) latency.add(clock.now() - started)
+    })
     route(request).catch((error: unknown) => {
       if (res.headersSent) res.destroy()
       else respond(res, 500, `${messageOf(error)}\n`, 'text/plain')
