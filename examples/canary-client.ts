@@ -65,7 +65,11 @@ export async function runCanaryClient(options: CanaryClientOptions): Promise<Rec
       else if (n.kind === 'union') for (const w of n.trees) collect(w.tree)
     }
     if (t) collect(t)
-    for (const [id, stop] of watching) if (!names.has(id)) stop(), watching.delete(id)
+    for (const [id, stop] of watching) {
+      if (names.has(id)) continue
+      stop()
+      watching.delete(id)
+    }
     for (const [id, n] of names)
       if (!watching.has(id))
         watching.set(

@@ -9,12 +9,10 @@ import {
   showFound,
   struct,
 } from '../config/decode.js'
-import type { Scheduler } from '../core/clock.js'
 import { fsNamer } from '../namers/fs.js'
 import { Dtab } from '../naming/dtab.js'
 import type { Namer } from '../naming/namer.js'
 import { Path } from '../naming/path.js'
-import type { StatsReceiver } from '../stats/stats.js'
 import { DEFAULT_MAX_BODY_BYTES } from './http/body.js'
 import { type PluginContext, type StorageSpec, type StoreKind, storeKind } from './plugin.js'
 import { fileDtabStore } from './store/file.js'

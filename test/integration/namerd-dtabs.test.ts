@@ -453,7 +453,14 @@ describe('request body limit', () => {
     const status = await new Promise<number>((resolve, reject) => {
       const u = new URL(`${base}/api/1/dtabs/yeezus`)
       const req = request(
-        { host: u.hostname, port: u.port, path: u.pathname, method: 'PUT', headers: { 'content-type': 'application/dtab' }, agent: false },
+        {
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          method: 'PUT',
+          headers: { 'content-type': 'application/dtab' },
+          agent: false,
+        },
         (res) => {
           res.resume()
           resolve(res.statusCode ?? 0)
@@ -461,10 +468,9 @@ describe('request body limit', () => {
       )
       req.on('error', reject)
       const chunk = `/a=>/${'b'.repeat(64 * 1024)};`
-      const pump = (n: number) => {
-        if (n === 0) return req.end()
-        if (req.destroyed) return
-        req.write(chunk, () => pump(n - 1))
+      const pump = (n: number): void => {
+        if (n === 0) req.end()
+        else if (!req.destroyed) req.write(chunk, () => pump(n - 1))
       }
       pump(20)
     })

@@ -1,5 +1,7 @@
 import { isLeft, isRight } from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
+import { Var } from '../../../src/core/var.js'
+import { addrFromJson, boundTreeFromJson, delegateTreeFromJson } from '../../../src/namerd/client/wire.js'
 import { Addr } from '../../../src/naming/addr.js'
 import { Address } from '../../../src/naming/address.js'
 import { delegate } from '../../../src/naming/delegate.js'
@@ -10,8 +12,6 @@ import { addrJson, boundTreeJson, delegateTreeJson } from '../../../src/naming/j
 import { NameBound } from '../../../src/naming/name.js'
 import { NameTree } from '../../../src/naming/nametree.js'
 import { Path } from '../../../src/naming/path.js'
-import { Var } from '../../../src/core/var.js'
-import { addrFromJson, boundTreeFromJson, delegateTreeFromJson } from '../../../src/namerd/client/wire.js'
 
 describe('namerd wire JSON decoding', () => {
   it('reads back every addr the encoder writes', () => {
@@ -20,7 +20,10 @@ describe('namerd wire JSON decoding', () => {
       Addr.Pending,
       Addr.failed('nope'),
       Addr.bound([]),
-      Addr.bound([Address.inet('127.0.0.1', 80), Address.inet('10.0.0.1', 81, { endpoint_addr_weight: 0.5 })], { authority: 'x' }),
+      Addr.bound(
+        [Address.inet('127.0.0.1', 80), Address.inet('10.0.0.1', 81, { endpoint_addr_weight: 0.5 })],
+        { authority: 'x' },
+      ),
     ]) {
       const r = addrFromJson(JSON.parse(addrJson(a)))
       if (isLeft(r)) throw new Error(r.left)
@@ -30,7 +33,9 @@ describe('namerd wire JSON decoding', () => {
 
   it('reads back bound trees (the encoder output is a fixed point)', async () => {
     const interpreter = defaultInterpreter()
-    const dtab = Dtab.read('/a=>/$/inet/127.0.0.1/80/rest | /$/fail;/u=>1 * /$/inet/127.0.0.1/1 & 3 * /$/inet/127.0.0.1/2;/n=>$')
+    const dtab = Dtab.read(
+      '/a=>/$/inet/127.0.0.1/80/rest | /$/fail;/u=>1 * /$/inet/127.0.0.1/1 & 3 * /$/inet/127.0.0.1/2;/n=>$',
+    )
     for (const p of ['/a', '/u', '/n', '/nothing']) {
       const tree = await interpreter.bind(dtab, Path.read(p)).toPromise()
       const json = boundTreeJson(tree, () => Addr.bound([Address.inet('127.0.0.1', 9)]))
@@ -61,8 +66,13 @@ describe('namerd wire JSON decoding', () => {
   })
 
   it('names what is wrong in malformed JSON', () => {
-    expect(addrFromJson({ type: 'bogus' })).toEqual({ _tag: 'Left', left: 'addr.type: expected bound, neg, pending or failed, found "bogus"' })
-    expect(isRight(boundTreeFromJson({ type: 'leaf', bound: { addr: { type: 'neg' }, id: 'nope' } }))).toBe(false)
+    expect(addrFromJson({ type: 'bogus' })).toEqual({
+      _tag: 'Left',
+      left: 'addr.type: expected bound, neg, pending or failed, found "bogus"',
+    })
+    expect(isRight(boundTreeFromJson({ type: 'leaf', bound: { addr: { type: 'neg' }, id: 'nope' } }))).toBe(
+      false,
+    )
     expect(isRight(delegateTreeFromJson([]))).toBe(false)
   })
 })

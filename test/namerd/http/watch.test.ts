@@ -28,7 +28,11 @@ class FakeResponse extends EventEmitter {
   }
 }
 
-const lines = { key: (s: string) => s, render: (s: string) => `${s}\n`, errorLine: (e: unknown) => `${(e as Error).message}\n` }
+const lines = {
+  key: (s: string) => s,
+  render: (s: string) => `${s}\n`,
+  errorLine: (e: unknown) => `${(e as Error).message}\n`,
+}
 
 describe('streamActivity', () => {
   it('sends headers at once, skips pending, writes each new value once', () => {
