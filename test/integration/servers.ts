@@ -235,23 +235,39 @@ class ProcessServer implements TestServer {
   }
 }
 
+/** TLS for a test etcd: PEM files. */
+export interface EtcdTls {
+  readonly certFile: string
+  readonly keyFile: string
+  /** With `clientCertAuth`, clients must present a certificate signed by this CA. */
+  readonly caFile: string
+  readonly clientCertAuth?: boolean
+}
+
+/** A test etcd: its client URL, `https://` with TLS. */
+export interface EtcdServer extends TestServer {
+  readonly url: string
+}
+
 /**
- * Starts a single-member etcd cluster on free loopback ports in a new temp folder.
+ * Starts a single-member etcd cluster on free loopback ports in a new temp folder; readiness is
+ * checked on a separate plain-HTTP metrics port, so it works with TLS too.
  *
  * @example
  * ```ts
  * const etcd = await startEtcd()
- * const client = new Etcd3({ hosts: `http://${etcd.address}` })
+ * const client = new Etcd3({ hosts: etcd.url })
  * await etcd.close()
  * ```
  */
-export async function startEtcd(): Promise<TestServer> {
+export async function startEtcd(options: { tls?: EtcdTls } = {}): Promise<EtcdServer> {
   const file = etcdBinary()
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-etcd-'))
-  const clientPort = await freePort()
-  const peerPort = await freePort()
-  const client = `http://127.0.0.1:${clientPort}`
+  const [clientPort, peerPort, metricsPort] = [await freePort(), await freePort(), await freePort()]
+  const tls = options.tls
+  const client = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`
   const peer = `http://127.0.0.1:${peerPort}`
+  const metrics = `http://127.0.0.1:${metricsPort}`
   const args = [
     '--name=test',
     `--data-dir=${join(dir, 'data')}`,
@@ -261,11 +277,20 @@ export async function startEtcd(): Promise<TestServer> {
     `--initial-advertise-peer-urls=${peer}`,
     `--initial-cluster=test=${peer}`,
     '--initial-cluster-state=new',
+    `--listen-metrics-urls=${metrics}`,
     '--log-level=warn',
     '--logger=zap',
+    ...(tls
+      ? [
+          `--cert-file=${tls.certFile}`,
+          `--key-file=${tls.keyFile}`,
+          `--trusted-ca-file=${tls.caFile}`,
+          ...(tls.clientCertAuth ? ['--client-cert-auth'] : []),
+        ]
+      : []),
   ]
   const ready = async () => {
-    const res = await fetch(`${client}/health`, { signal: AbortSignal.timeout(1000) })
+    const res = await fetch(`${metrics}/health`, { signal: AbortSignal.timeout(1000) })
     return res.ok && ((await res.json()) as { health?: string }).health === 'true'
   }
   const server = new ProcessServer('etcd', clientPort, dir, () => ({ file, args }), ready)
@@ -275,7 +300,7 @@ export async function startEtcd(): Promise<TestServer> {
     await server.close()
     throw e
   }
-  return server
+  return Object.assign(server, { url: client })
 }
 
 /**

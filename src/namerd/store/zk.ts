@@ -154,6 +154,7 @@ class ZkDtabStore implements DtabStore, StoreHealthReporting {
   /** Namespaces whose data watch is armed on the current session. */
   private readonly armed = new Set<string>()
   private closed = false
+  private readonly cancelStartTimeout: () => void
 
   constructor(options: ZkDtabStoreOptions) {
     this.options = options
@@ -169,6 +170,11 @@ class ZkDtabStore implements DtabStore, StoreHealthReporting {
       `zookeeper ${this.connectString}: connecting`,
     )
     this.client = this.connect()
+    // Readers should not wait forever for a ZooKeeper that is not there: until the first full read,
+    // a slow start fails reads with `DtabStoreUnavailable` (they recover once it is done).
+    this.cancelStartTimeout = this.scheduler.setTimeout(() => {
+      if (!this.mirror.ready) this.mirror.fail(this.tracker.unavailable())
+    }, this.timeoutMs)
   }
 
   get health(): Var<StoreHealth> {
@@ -273,6 +279,7 @@ class ZkDtabStore implements DtabStore, StoreHealthReporting {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.cancelStartTimeout()
     this.tracker.close()
     this.mirror.fail(new DtabStoreClosed())
     this.client.removeAllListeners()
