@@ -85,7 +85,7 @@ export async function namerdMain(
       `  curl -H 'Accept: application/dtab' ${api}/api/1/dtabs/demo`,
       `  curl '${api}/api/1/resolve/demo?path=/svc/users'`,
       `  curl '${api}/api/1/delegate/demo?path=/svc/users'`,
-      `  NAMERCTL_BASE_URL=${api} npx namerctl dtab get demo`,
+      `  npm run namerctl -- --base-url ${api} dtab get demo`,
       `  curl ${admin}/admin/metrics.json`,
       '',
       'Stop with Ctrl-C.',

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs'
 import { isLeft, left, right } from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import {
@@ -142,14 +143,23 @@ export const fsNamerKind: NamerKind = {
       return t.success<NamerSpec>({
         kind: 'io.l5d.fs',
         prefix: mountOf(prefix),
-        make: (ctx) =>
-          fsNamer({
+        make: (ctx) => {
+          // linkerd refuses to start with a rootDir that is not a directory; so do we.
+          let isDir = false
+          try {
+            isDir = statSync(rootDir).isDirectory()
+          } catch {
+            isDir = false
+          }
+          if (!isDir) throw new Error(`io.l5d.fs: rootDir ${JSON.stringify(rootDir)} is not a directory`)
+          return fsNamer({
             rootDir,
             prefix,
             scheduler: ctx.scheduler,
             stats: ctx.stats,
             onError: (e) => ctx.log(e.message),
-          }),
+          })
+        },
       })
     },
     (a) => a,

@@ -1,7 +1,12 @@
 // Black-box tests of namerd's dtab endpoints (spec §1.2-1.5, §1.7, §12), over a real server.
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { request as httpRequest } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type HttpController, httpController } from '../../src/namerd/http/controller.js'
 import { type Listening, listen } from '../../src/namerd/http/listen.js'
+import { fileDtabStore } from '../../src/namerd/store/file.js'
 import { inMemoryDtabStore } from '../../src/namerd/store/memory.js'
 import type { DtabStore } from '../../src/namerd/store/store.js'
 import { Dtab } from '../../src/naming/dtab.js'
@@ -449,10 +454,9 @@ describe('request body limit', () => {
   beforeEach(() => start({ seed: { yeezus: '/yeezy=>/yeezus' } }))
 
   it('a chunked body (no Content-Length) over the limit is cut off with 413', async () => {
-    const { request } = await import('node:http')
     const status = await new Promise<number>((resolve, reject) => {
       const u = new URL(`${base}/api/1/dtabs/yeezus`)
-      const req = request(
+      const req = httpRequest(
         {
           host: u.hostname,
           port: u.port,
@@ -476,5 +480,39 @@ describe('request body limit', () => {
     })
     expect(status).toBe(413)
     expect((await call(`${base}/api/1/dtabs/yeezus`)).headers.etag).toBe('AAAAAAAAAAE=')
+  })
+})
+
+describe('the file store behind the API (the embedded default)', () => {
+  let dir: string
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'switchboard-api-file-'))
+    store = await fileDtabStore({ dir, pollIntervalMs: 0 })
+    await store.create('yeezus', Dtab.read('/yeezy=>/yeezus'))
+    api = httpController({ store })
+    server = await listen(api.handler, '127.0.0.1', 0)
+    base = server.url
+    return () => rm(dir, { recursive: true, force: true })
+  })
+
+  it('of 50 concurrent PUTs with the same If-Match, exactly one wins and its dtab is stored', async () => {
+    const etag = (await call(`${base}/api/1/dtabs/yeezus`)).headers.etag as string
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        call(`${base}/api/1/dtabs/yeezus`, {
+          method: 'PUT',
+          headers: { ...dtabText, 'if-match': etag },
+          body: `/yeezy=>/v${i}`,
+        }),
+      ),
+    )
+    const statuses = results.map((r) => r.status)
+    expect(statuses.filter((s) => s === 204)).toHaveLength(1)
+    expect(statuses.filter((s) => s === 412)).toHaveLength(49)
+    const winner = statuses.indexOf(204)
+    const g = await call(`${base}/api/1/dtabs/yeezus`, { headers: { accept: 'application/dtab' } })
+    expect(g.body).toBe(`/yeezy=>/v${winner}\n`)
+    expect(g.headers.etag).not.toBe(etag)
+    expect(await readFile(join(dir, 'yeezus.dtab'), 'utf8')).toBe(`# version 2\n/yeezy=>/v${winner};\n`)
   })
 })

@@ -106,6 +106,17 @@ describe('the namerd executable', () => {
     expect(p.err()).toContain('interfaces[0].port: expected an integer port from 0 to 65535, found -1')
   })
 
+  it('a missing io.l5d.fs rootDir stops the start with exit 1', async () => {
+    const p = runNamerd(
+      ['-'],
+      'storage: {kind: io.l5d.inMemory}\nnamers: [{kind: io.l5d.fs, rootDir: /nonexistent/disco}]\ninterfaces: [{kind: io.l5d.httpController, port: 0}]\nadmin: {port: 0}\n',
+    )
+    expect(await p.exited).toBe(1)
+    expect(p.err()).toContain(
+      'namerd: failed to start: io.l5d.fs: rootDir "/nonexistent/disco" is not a directory',
+    )
+  })
+
   it('-validate checks the configuration and exits 0', async () => {
     const p = runNamerd(['-validate', 'examples/namerd.yaml'])
     expect(await p.exited).toBe(0)
