@@ -17,13 +17,27 @@ export interface ReconnectBackoff {
   next(): ReconnectBackoff
 }
 
-/** Bounds of a `ReconnectBackoff`, in milliseconds. */
+/**
+ * Bounds of a `ReconnectBackoff`, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * const bounds: BackoffBounds = { minMs: 50, maxMs: 2000 }
+ * ```
+ */
 export interface BackoffBounds {
   readonly minMs: number
   readonly maxMs: number
 }
 
-/** The first step of a decorrelated-jitter backoff. */
+/**
+ * The first step of a decorrelated-jitter backoff.
+ *
+ * @example
+ * ```ts
+ * reconnectBackoff({ minMs: 50, maxMs: 2000 }).next().duration // between 50 and 150
+ * ```
+ */
 export function reconnectBackoff(bounds: BackoffBounds, random: Random = systemRandom): ReconnectBackoff {
   const step = (duration: number): ReconnectBackoff => ({
     duration,

@@ -31,7 +31,14 @@ import {
 } from './store.js'
 import type { Version } from './version.js'
 
-/** Client TLS for etcd: PEM bytes, already read from files. */
+/**
+ * Client TLS for etcd: PEM bytes, already read from files.
+ *
+ * @example
+ * ```ts
+ * const tls: EtcdTlsOptions = { rootCertificate: readFileSync('ca.pem'), serverName: 'etcd.internal' }
+ * ```
+ */
 export interface EtcdTlsOptions {
   /** CA certificates to trust (PEM); the system roots when absent. */
   readonly rootCertificate?: Buffer | undefined
@@ -42,7 +49,14 @@ export interface EtcdTlsOptions {
   readonly serverName?: string | undefined
 }
 
-/** Options of `etcdDtabStore`. */
+/**
+ * Options of `etcdDtabStore`.
+ *
+ * @example
+ * ```ts
+ * const options: EtcdDtabStoreOptions = { endpoints: ['http://10.0.0.1:2379', 'http://10.0.0.2:2379'] }
+ * ```
+ */
 export interface EtcdDtabStoreOptions {
   /** etcd client URLs, e.g. `['http://127.0.0.1:2379']` (`https://` with `tls`). */
   readonly endpoints: readonly string[]
@@ -63,7 +77,14 @@ export interface EtcdDtabStoreOptions {
   readonly stats?: StatsReceiver | undefined
 }
 
-/** The default etcd key prefix, as namerd's `io.l5d.etcd`. */
+/**
+ * The default etcd key prefix, as namerd's `io.l5d.etcd`.
+ *
+ * @example
+ * ```ts
+ * DEFAULT_ETCD_PATH_PREFIX // '/namerd/dtabs': namespace `default` is the key /namerd/dtabs/default
+ * ```
+ */
 export const DEFAULT_ETCD_PATH_PREFIX = '/namerd/dtabs'
 
 /**
@@ -183,11 +204,14 @@ class EtcdDtabStore implements DtabStore, StoreHealthReporting {
         watchBackoff: this.watchBackoff(),
       },
       ...(tls && {
-        credentials: {
-          rootCertificate: tls.rootCertificate ?? Buffer.alloc(0),
-          ...(tls.certChain && { certChain: tls.certChain }),
-          ...(tls.privateKey && { privateKey: tls.privateKey }),
-        },
+        ...((tls.rootCertificate || tls.certChain) && {
+          credentials: {
+            // Without a CA of its own, gRPC trusts the system's roots (it takes null for that).
+            rootCertificate: tls.rootCertificate ?? (null as unknown as Buffer),
+            ...(tls.certChain && { certChain: tls.certChain }),
+            ...(tls.privateKey && { privateKey: tls.privateKey }),
+          },
+        }),
         ...(tls.serverName && {
           grpcOptions: {
             'grpc.ssl_target_name_override': tls.serverName,
@@ -232,7 +256,7 @@ class EtcdDtabStore implements DtabStore, StoreHealthReporting {
     const key = this.key(namespace)
     const text = dtab.show()
     // A version that is no revision at all compares against -1, which no key has: the transaction
-    // then only tells whether the namespace exists (404) or not (412).
+    // then only tells whether the namespace is missing (404) or exists with another version (412).
     const expected = etcdRevision(version) ?? -1n
     const res = await this.call(namespace, () =>
       this.client

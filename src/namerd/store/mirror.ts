@@ -6,6 +6,12 @@ import { VersionedDtab } from './store.js'
 /**
  * What a remote store holds for one namespace as last seen: a dtab with its version, a value that
  * could not be read as a dtab (the namespace's observation fails with `error`), or nothing (deleted).
+ *
+ * @example
+ * ```ts
+ * const deleted: MirroredValue = undefined
+ * const unreadable: MirroredValue = { error: new Error('not a dtab') }
+ * ```
  */
 export type MirroredValue = VersionedDtab | { readonly error: unknown } | undefined
 

@@ -19,14 +19,28 @@ import {
 import type { Version } from './version.js'
 import { zkClient } from './zk-client.js'
 
-/** One ZooKeeper ACL entry: `perms` is a subset of `crwda` (create, read, write, delete, admin). */
+/**
+ * One ZooKeeper ACL entry: `perms` is a subset of `crwda` (create, read, write, delete, admin).
+ *
+ * @example
+ * ```ts
+ * const readOnly: ZkAcl = { scheme: 'world', id: 'anyone', perms: 'r' }
+ * ```
+ */
 export interface ZkAcl {
   readonly scheme: string
   readonly id: string
   readonly perms: string
 }
 
-/** Options of `zkDtabStore`. */
+/**
+ * Options of `zkDtabStore`.
+ *
+ * @example
+ * ```ts
+ * const options: ZkDtabStoreOptions = { zkAddrs: [{ host: '10.0.0.1', port: 2181 }], sessionTimeoutMs: 10_000 }
+ * ```
+ */
 export interface ZkDtabStoreOptions {
   /** ZooKeeper servers. */
   readonly zkAddrs: readonly { readonly host: string; readonly port: number }[]
@@ -47,7 +61,14 @@ export interface ZkDtabStoreOptions {
   readonly stats?: StatsReceiver | undefined
 }
 
-/** The default parent znode, as namerd's `io.l5d.zk`. */
+/**
+ * The default parent znode, as namerd's `io.l5d.zk`.
+ *
+ * @example
+ * ```ts
+ * DEFAULT_ZK_PATH_PREFIX // '/dtabs': namespace `default` is the znode /dtabs/default
+ * ```
+ */
 export const DEFAULT_ZK_PATH_PREFIX = '/dtabs'
 
 /**
