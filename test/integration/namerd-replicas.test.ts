@@ -101,6 +101,8 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs
 }
 
 const pingStatus = async (r: Replica) => (await call(`${r.admin}/admin/ping`)).status
+const metric = async (r: Replica, name: string) =>
+  (JSON.parse((await call(`${r.admin}/admin/metrics.json`)).body) as Record<string, number>)[name]
 const server = (kind: 'etcd' | 'zk') => (kind === 'etcd' ? etcd : zk)
 
 describe.each(['etcd', 'zk'] as const)('namerd replicas over %s', (kind) => {
@@ -110,6 +112,9 @@ describe.each(['etcd', 'zk'] as const)('namerd replicas over %s', (kind) => {
     await until('both replicas ready', async () =>
       (await pingStatus(a)) === 200 && (await pingStatus(b)) === 200 ? true : undefined,
     )
+
+    const connected = `store/io.l5d.${kind}/connected`
+    expect(await metric(a, connected)).toBe(1)
 
     // A write on A reaches a watch stream on B within a second, every time.
     const stream: LineStream = await watch(`${b.api}/api/1/dtabs/default?watch=true`, {
@@ -169,12 +174,15 @@ describe.each(['etcd', 'zk'] as const)('namerd replicas over %s', (kind) => {
     expect(refused.body).toMatch(/^dtab store is unavailable: /)
     expect((await get(b.api, 'default')).body).toBe('/svc=>/#/io.l5d.fs/v5\n')
     await until('B not ready', async () => ((await pingStatus(b)) === 503 ? true : undefined))
+    expect(await metric(b, connected)).toBe(0)
+    expect(await metric(b, `store/io.l5d.${kind}/health`)).toBe(2) // reconnecting
 
     // It comes back: both replicas are ready again and B's open stream gets every later write.
     await server(kind).start()
     await until('both replicas ready again', async () =>
       (await pingStatus(a)) === 200 && (await pingStatus(b)) === 200 ? true : undefined,
     )
+    expect(await metric(b, `store/io.l5d.${kind}/reconnects`)).toBeGreaterThanOrEqual(1)
     for (let i = 6; i < 9; i++) {
       expect((await put(a.api, 'default', `/svc=>/#/io.l5d.fs/v${i}`)).status).toBe(204)
       expect(await stream.next(2000)).toBe(`/svc=>/#/io.l5d.fs/v${i}`)
