@@ -105,83 +105,19 @@ export function httpEndpoint(
       : { keepAliveTimeout: options.idleTimeMs, keepAliveMaxTimeout: options.idleTimeMs }),
     ...(options.connectTimeoutMs === undefined ? {} : { connectTimeout: options.connectTimeoutMs }),
   })
+  const counts: Counts = { pending: 0, waiting: 0 }
   const maxWaiters = options.maxWaiters ?? Number.POSITIVE_INFINITY
-  let pending = 0
-  let waiting = 0
   const stats = options.stats ?? nullStats
   const gauges: Disposer[] = [
     stats.gauge('connections', () => pool.stats.connected),
-    stats.gauge('pending', () => pending),
+    stats.gauge('pending', () => counts.pending),
   ]
 
   const call = (req: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> => {
     if (signal?.aborted) return Promise.reject(signal.reason)
-    if (waiting >= maxWaiters) return Promise.reject(new TooManyWaitersError(shown, maxWaiters))
+    if (counts.waiting >= maxWaiters) return Promise.reject(new TooManyWaitersError(shown, maxWaiters))
     return new Promise<HttpResponse>((resolve, reject) => {
-      pending++
-      waiting++
-      let controller: Dispatcher.DispatchController | undefined
-      let body: ResponseBody | undefined
-      let settled = false
-      let started = false
-      let over = false
-      const finish = () => {
-        if (over) return
-        over = true
-        pending--
-        if (!started) waiting--
-        signal?.removeEventListener('abort', onAbort)
-      }
-      const onAbort = () => {
-        const reason = signal!.reason
-        if (controller) controller.abort(reason)
-        if (!settled) {
-          settled = true
-          reject(reason)
-        }
-        body?.fail(reason)
-      }
-      signal?.addEventListener('abort', onAbort, { once: true })
-      const handler: Dispatcher.DispatchHandler = {
-        onRequestStart(c) {
-          controller = c
-          if (!started) {
-            started = true
-            waiting--
-          }
-          if (signal?.aborted) c.abort(signal.reason)
-        },
-        onResponseStart(c, statusCode, headers, statusMessage) {
-          if (settled) {
-            c.abort(new Error('response abandoned'))
-            return
-          }
-          settled = true
-          const source: BodySource = c
-          body = new ResponseBody(source, finish)
-          resolve({
-            statusCode,
-            statusMessage: statusMessage ?? '',
-            headers: headers as HttpHeaders,
-            body,
-          })
-        },
-        onResponseData(_c, chunk) {
-          body?.push(chunk)
-        },
-        onResponseEnd(_c, trailers) {
-          if (body) body.end(trailers as HttpHeaders)
-          else finish()
-        },
-        onResponseError(_c, error) {
-          if (!settled) {
-            settled = true
-            finish()
-            reject(signal?.aborted ? signal.reason : classifyTransportError(shown, error))
-          } else if (body) body.fail(classifyTransportError(shown, error) as Error)
-          else finish()
-        },
-      }
+      const exchange = new Exchange(shown, counts, signal, resolve, reject)
       pool.dispatch(
         {
           path: req.path,
@@ -191,7 +127,7 @@ export function httpEndpoint(
           ...(req.headersTimeout === undefined ? {} : { headersTimeout: req.headersTimeout }),
           ...(req.bodyTimeout === undefined ? {} : { bodyTimeout: req.bodyTimeout }),
         },
-        handler,
+        exchange,
       )
     })
   }
@@ -204,8 +140,118 @@ export function httpEndpoint(
   })
   Object.defineProperties(service, {
     address: { value: shown, enumerable: true },
-    pending: { get: () => pending, enumerable: true },
+    pending: { get: () => counts.pending, enumerable: true },
     connections: { get: () => pool.stats.connected, enumerable: true },
   })
   return service as HttpEndpoint
+}
+
+/** Requests of one endpoint: sent and not over, and waiting for a connection. */
+interface Counts {
+  pending: number
+  waiting: number
+}
+
+/**
+ * One request to one endpoint, as undici's handler: a class rather than closures, because one is made
+ * per request. Resolves with the response head, then feeds the body; aborting the caller's signal
+ * aborts the request on the wire.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private readonly address: string
+  private readonly counts: Counts
+  private readonly signal: AbortSignal | undefined
+  private readonly resolve: (rep: HttpResponse) => void
+  private readonly reject: (error: unknown) => void
+  private controller: Dispatcher.DispatchController | undefined = undefined
+  private body: ResponseBody | undefined = undefined
+  private settled = false
+  private started = false
+  private over = false
+  private readonly onAbort: (() => void) | undefined
+  private readonly done = () => this.finish()
+
+  constructor(
+    address: string,
+    counts: Counts,
+    signal: AbortSignal | undefined,
+    resolve: (rep: HttpResponse) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.address = address
+    this.counts = counts
+    this.signal = signal
+    this.resolve = resolve
+    this.reject = reject
+    counts.pending++
+    counts.waiting++
+    if (signal) {
+      this.onAbort = () => this.aborted()
+      signal.addEventListener('abort', this.onAbort, { once: true })
+    } else this.onAbort = undefined
+  }
+
+  private aborted(): void {
+    const reason = this.signal!.reason
+    this.controller?.abort(reason)
+    if (!this.settled) {
+      this.settled = true
+      this.reject(reason)
+    }
+    this.body?.fail(reason)
+  }
+
+  private finish(): void {
+    if (this.over) return
+    this.over = true
+    this.counts.pending--
+    if (!this.started) this.counts.waiting--
+    if (this.onAbort) this.signal!.removeEventListener('abort', this.onAbort)
+  }
+
+  onRequestStart(c: Dispatcher.DispatchController): void {
+    this.controller = c
+    if (!this.started) {
+      this.started = true
+      this.counts.waiting--
+    }
+    if (this.signal?.aborted) c.abort(this.signal.reason)
+  }
+
+  onResponseStart(
+    c: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+    statusMessage?: string,
+  ): void {
+    if (this.settled) {
+      c.abort(new Error('response abandoned'))
+      return
+    }
+    this.settled = true
+    const body = new ResponseBody(c as BodySource, this.done)
+    this.body = body
+    this.resolve({ statusCode, statusMessage: statusMessage ?? '', headers: headers as HttpHeaders, body })
+  }
+
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.body?.push(chunk)
+  }
+
+  onResponseEnd(
+    _c: Dispatcher.DispatchController,
+    trailers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (this.body) this.body.end(trailers as HttpHeaders)
+    else this.finish()
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController | null, error: Error): void {
+    if (!this.settled) {
+      this.settled = true
+      this.finish()
+      this.reject(this.signal?.aborted ? this.signal.reason : classifyTransportError(this.address, error))
+    } else if (this.body) this.body.fail(classifyTransportError(this.address, error) as Error)
+    else this.finish()
+  }
 }

@@ -151,6 +151,9 @@ function prefixOf(component: string, options: PrefixOption | undefined): Path {
   return parsed.right
 }
 
+/** How many names an identifier keeps for reuse before it starts over. */
+const NAME_CACHE_SIZE = 1000
+
 /** linkerd's default `dstPrefix` for HTTP. */
 export const DEFAULT_PREFIX: Path = Path.of('svc')
 
@@ -175,10 +178,18 @@ export function headerToken(options: HeaderTokenOptions = {}): Identifier {
   const header = options.header ?? 'Host'
   const prefix = prefixOf('headerToken', options)
   const absent = Unidentified.of(`${header} header is absent`)
+  // Most clients talk to a handful of hosts: keep their names instead of building them per request.
+  const cache = new Map<string, Path>()
   return (req) => {
     const value = headerValue(req.headers, header)
     if (value === undefined || value === '') return absent
-    return prefix.concat(Path.of(value))
+    let name = cache.get(value)
+    if (name === undefined) {
+      name = prefix.concat(Path.of(value))
+      if (cache.size >= NAME_CACHE_SIZE) cache.clear()
+      cache.set(value, name)
+    }
+    return name
   }
 }
 

@@ -1,10 +1,15 @@
 /**
- * The HTTP floor: identifiers (request → logical name), HTTP response classifiers, linkerd's
- * `l5d-*` header propagation, and the undici endpoint (one connection pool per endpoint address).
+ * The HTTP client: `createClient` routes a Node service's outbound requests by name through
+ * identifiers, dtabs, namers, balancers and the resilience filters. Also the pieces it is made of:
+ * identifiers (request → logical name), HTTP response classifiers, linkerd's `l5d-*` header
+ * propagation, per-name client and service settings, and the undici endpoint (one connection pool
+ * per endpoint address).
  *
  * @example
  * ```ts
- * import { headerToken, retryableRead5xx, withL5dContext } from 'switchboard/http'
+ * import { createClient, retryableRead5xx } from 'switchboard/http'
+ * const client = createClient({ dtab: '/svc => /#/io.l5d.fs', namers: [fsNamer({ rootDir: 'disco' })] })
+ * const rep = await client.fetch('http://users/api/42')
  * ```
  */
 export { type BodySink, type BodySource, ResponseBody } from './body.js'
@@ -27,6 +32,7 @@ export {
   retryableRead5xx,
   withL5dRules,
 } from './classifiers.js'
+export { type Client, type ClientOptions, createClient, type NamerMount } from './client.js'
 export {
   type ConnectionPoolOptions,
   type HttpEndpoint,
@@ -84,3 +90,6 @@ export {
   normalizeHeaders,
   type RequestBody,
 } from './request.js'
+export { BodyUnusableError, ResponseStream } from './response-stream.js'
+export { BindingTimeoutError, pickName, type RoutedRequest, Router, type RouterEnv } from './router.js'
+export { failureClass, httpStats, SYNTHETIC_FAILURE, type Usage } from './stats-filter.js'

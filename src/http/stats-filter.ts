@@ -9,6 +9,15 @@ import { errorCode } from './errors.js'
 /** Finagle's name for a response the classifier calls a failure. */
 export const SYNTHETIC_FAILURE = 'ResponseClassificationSyntheticException'
 
+/**
+ * How busy something is, for caches that close what is idle: requests in flight and when the last
+ * one started or ended (by the filter's clock).
+ */
+export interface Usage {
+  inflight: number
+  lastUsed: number
+}
+
 /** The class of a failure for `failures/<class>`: the error's `code`, else its name. */
 export function failureClass(error: unknown): string {
   const code = errorCode(error)
@@ -33,6 +42,7 @@ export function httpStats<Req extends ClassifiedRequest, Rep extends ClassifiedR
   stats: StatsReceiver,
   clock: Clock,
   classifierOf: (req: Req) => HttpClassifier,
+  usage: Usage = { inflight: 0, lastUsed: 0 },
 ): Filter<Req, Rep> {
   const requests = stats.counter('requests')
   const success = stats.counter('success')
@@ -64,11 +74,12 @@ export function httpStats<Req extends ClassifiedRequest, Rep extends ClassifiedR
     return c
   }
   return (next) => {
-    let pending = 0
-    const gauge: Disposer = stats.gauge('pending', () => pending)
+    const gauge: Disposer = stats.gauge('pending', () => usage.inflight)
     const record = (rr: ReqRep<Req, Rep>, started: number) => {
-      pending--
-      latency.add(clock.now() - started)
+      usage.inflight--
+      const now = clock.now()
+      usage.lastUsed = now
+      latency.add(now - started)
       if (rr.ok) status(rr.response.statusCode).incr()
       const cls = classifierOf(rr.request)(rr)
       if (cls.kind === 'success') success.incr()
@@ -80,8 +91,9 @@ export function httpStats<Req extends ClassifiedRequest, Rep extends ClassifiedR
     return Service.of<Req, Rep>(
       (req, signal) => {
         requests.incr()
-        pending++
+        usage.inflight++
         const started = clock.now()
+        usage.lastUsed = started
         return next(req, signal).then(
           (response) => {
             record({ request: req, ok: true, response }, started)

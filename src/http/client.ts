@@ -1,0 +1,387 @@
+import {
+  Agent,
+  type Dispatcher,
+  type RequestInfo,
+  type RequestInit,
+  type Response,
+  fetch as undiciFetch,
+} from 'undici'
+import { Activity } from '../core/activity.js'
+import { type Scheduler, systemScheduler } from '../core/clock.js'
+import { InvalidOptionError, SwitchboardError } from '../core/errors.js'
+import { checkNumber } from '../core/options.js'
+import { type Random, systemRandom } from '../core/random.js'
+import type { Service } from '../core/service.js'
+import { Var } from '../core/var.js'
+import { Deadline } from '../limits/deadline.js'
+import type { Address } from '../naming/address.js'
+import { Dtab } from '../naming/dtab.js'
+import { configuredDtabInterpreter, type NameInterpreter } from '../naming/interpreter.js'
+import type { Namer } from '../naming/namer.js'
+import { Path } from '../naming/path.js'
+import { type MountedNamer, NamerRegistry } from '../naming/registry.js'
+import { type InMemoryStats, inMemoryStats } from '../stats/stats.js'
+import { type Transformer, transformInterpreter, transformNamer } from '../transformers/transformer.js'
+import { type HttpEndpointOptions, type HttpResponse, httpEndpoint } from './endpoint.js'
+import { headerToken, type Identifier, identify } from './identifiers.js'
+import { replayableBodies, routingInterceptor, UnsupportedRequestError, withQuery } from './interceptor.js'
+import { type ClientParams, type PerName, paramsResolver, type ServiceParams } from './params.js'
+import { currentContext, L5dHeaders, readDeadlineHeaders, readDtabHeaders } from './propagation.js'
+import { type HttpHeaders, type HttpRequest, normalizeHeaders, type RequestBody } from './request.js'
+import { ResponseStream } from './response-stream.js'
+import { type RoutedRequest, Router } from './router.js'
+
+/** A namer with the prefix it is mounted under, and transformers for its answers (in order). */
+export interface NamerMount {
+  /** `/#/io.l5d.fs`, or its text. */
+  readonly prefix: Path | string
+  readonly namer: Namer
+  readonly transformers?: readonly Transformer[] | undefined
+}
+
+/**
+ * Options of `createClient`. Routing comes either from `dtab` + `namers` (+ `transformers`), or from
+ * an `interpreter` (such as namerd's), to which `dtab` is then passed as a local dtab. The client and
+ * service settings can be given at the top level (for every name), or by name prefix in `client` and
+ * `service` (linkerd's `io.l5d.static`), which override the top level.
+ *
+ * @example
+ * ```ts
+ * const options: ClientOptions = {
+ *   dtab: '/svc => /#/io.l5d.fs',
+ *   namers: [fsNamer({ rootDir: './disco' })],
+ *   loadBalancer: p2cPeakEwma(),
+ *   responseClassifier: retryableRead5xx,
+ * }
+ * ```
+ */
+export interface ClientOptions extends ClientParams, ServiceParams {
+  /** The base dtab: fixed, or live (a `Var` or `Activity` that the client follows). */
+  readonly dtab?: Dtab | string | Var<Dtab> | Activity<Dtab> | undefined
+  /**
+   * Namers by prefix: a `NamerRegistry`, or a list of mounts (`{ prefix, namer, transformers? }`, or a
+   * namer that carries its own `prefix`, as `fsNamer` does). The system namers (`/$/inet`, ...) are
+   * always there.
+   */
+  readonly namers?: NamerRegistry | readonly (NamerMount | (Namer & { readonly prefix: Path }))[] | undefined
+  /** Binds names instead of `dtab` + `namers` (e.g. `namerdInterpreter`). */
+  readonly interpreter?: NameInterpreter | undefined
+  /** Applied in order to everything the interpreter binds. */
+  readonly transformers?: readonly Transformer[] | undefined
+  /** How requests are named; a list is tried in order. Default `headerToken()` (Host → `/svc/<host>`). */
+  readonly identifier?: Identifier | readonly Identifier[] | undefined
+  /** Client settings by bound-name prefix (they override the top-level ones). */
+  readonly client?: PerName<ClientParams> | undefined
+  /** Service settings by logical-name prefix (they override the top-level ones). */
+  readonly service?: PerName<ServiceParams> | undefined
+  /** Where stats go. Default a fresh `inMemoryStats()`, exported by `client.stats`. */
+  readonly stats?: InMemoryStats | undefined
+  readonly scheduler?: Scheduler | undefined
+  readonly random?: Random | undefined
+  /** How long a request waits for its name to bind. Default 10 000 (linkerd's). */
+  readonly bindingTimeoutMs?: number | undefined
+  /** Path stacks and bound clients unused this long are closed. Default 600 000 (linkerd's 10 min). */
+  readonly idleTtlMs?: number | undefined
+  /** Set `l5d-dst-service`, `l5d-dst-client`, `l5d-dst-residual` on requests. Default true. */
+  readonly dstHeaders?: boolean | undefined
+  /**
+   * Makes the service of one endpoint address (below failure accrual and the attempt timeout).
+   * Default `httpEndpoint`: one undici `Pool` per endpoint. Tests and simulations put a fake here.
+   */
+  readonly endpoint?:
+    | ((address: Address, options: HttpEndpointOptions) => Service<HttpRequest, HttpResponse>)
+    | undefined
+}
+
+/**
+ * A client made by `createClient`: `fetch` with the WHATWG signature, `request` like
+ * `undici.request`, the `dispatcher` for `undici.fetch` / `undici.request` / Node's global `fetch`,
+ * its stats, and `close()`.
+ */
+export interface Client {
+  fetch(input: RequestInfo, init?: RequestInit): Promise<Response>
+  request(
+    url: string | URL,
+    options?: Omit<Dispatcher.RequestOptions, 'origin' | 'path' | 'method'> &
+      Partial<Pick<Dispatcher.RequestOptions, 'method'>>,
+  ): Promise<Dispatcher.ResponseData>
+  readonly dispatcher: Dispatcher
+  readonly stats: InMemoryStats
+  /** Closes every connection pool and binding; in-flight requests finish first. */
+  close(): Promise<void>
+}
+
+function liveDtab(dtab: ClientOptions['dtab']): Activity<Dtab> | Var<Dtab> {
+  if (dtab === undefined) return Var.constant(Dtab.empty)
+  if (typeof dtab === 'string') return Var.constant(Dtab.read(dtab))
+  if (dtab instanceof Dtab) return Var.constant(dtab)
+  return dtab
+}
+
+function currentDtab(dtab: Activity<Dtab> | Var<Dtab>): () => Dtab {
+  if (dtab instanceof Activity) {
+    return () => {
+      const s = dtab.state()
+      return s.kind === 'ok' ? s.value : Dtab.empty
+    }
+  }
+  return () => dtab.sample()
+}
+
+function registryOf(namers: ClientOptions['namers']): NamerRegistry {
+  if (namers === undefined) return NamerRegistry.create()
+  if (namers instanceof NamerRegistry) return namers
+  const mounts: MountedNamer[] = namers.map((n) => {
+    if ('namer' in n) {
+      const prefix = typeof n.prefix === 'string' ? Path.read(n.prefix) : n.prefix
+      return { prefix, namer: transformNamer(n.namer, n.transformers ?? []) }
+    }
+    return { prefix: n.prefix, namer: n }
+  })
+  return NamerRegistry.of(mounts)
+}
+
+/** `http://host:port/path?query` split without a full URL parse (the common case), else with one. */
+function splitUrl(url: string | URL): { authority: string; path: string; https: boolean } {
+  if (typeof url === 'string') {
+    const https = url.startsWith('https://')
+    if (https || url.startsWith('http://')) {
+      const start = https ? 8 : 7
+      let end = start
+      while (end < url.length) {
+        const c = url.charCodeAt(end)
+        if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) break
+        end++
+      }
+      const hash = url.indexOf('#', end)
+      let path = hash < 0 ? url.slice(end) : url.slice(end, hash)
+      if (path === '' || path.charCodeAt(0) === 63) path = `/${path}`
+      return { authority: url.slice(start, end), path, https }
+    }
+  }
+  const u = typeof url === 'string' ? new URL(url) : url
+  return { authority: u.host, path: `${u.pathname}${u.search}`, https: u.protocol === 'https:' }
+}
+
+type RequestOptions = Parameters<Client['request']>[1]
+
+function requestOf(url: string | URL, opts: NonNullable<RequestOptions>): HttpRequest {
+  const { authority, path, https } = splitUrl(url)
+  if (https)
+    throw new UnsupportedRequestError(
+      `https is not supported: a switchboard client reaches endpoints over plain HTTP (${authority})`,
+    )
+  const headers = normalizeHeaders(opts.headers)
+  if (headers['host'] === undefined) headers['host'] = authority
+  return {
+    method: opts.method ?? 'GET',
+    path: withQuery(path, opts.query),
+    version: '1.1',
+    headers,
+    body: (opts.body ?? null) as RequestBody,
+    headersTimeout: opts.headersTimeout ?? undefined,
+    bodyTimeout: opts.bodyTimeout ?? undefined,
+  }
+}
+
+function copyWithout(headers: Readonly<HttpHeaders>, drop: readonly string[]): HttpHeaders {
+  const out: HttpHeaders = {}
+  for (const k in headers) if (!drop.includes(k)) out[k] = headers[k]!
+  return out
+}
+
+const INCOMING = [L5dHeaders.dtab, L5dHeaders.ctxDtab, L5dHeaders.ctxDeadline] as const
+
+function isReplayable(body: unknown): body is RequestBody {
+  return typeof body === 'string' || body instanceof Uint8Array
+}
+
+/**
+ * Creates an HTTP client that routes every request by name: identified (default: `Host` →
+ * `/svc/<host>`), bound through the dtab and namers (live: a dtab or namer change applies to the
+ * next request), balanced over the endpoints (one undici pool per endpoint), and protected by
+ * failure accrual, requeues, retries within a budget and timeouts, per linkerd's client and service
+ * settings. Each request is sent with the `Host` of its logical name.
+ *
+ * Per request, `l5d-dtab` and `l5d-ctx-dtab` headers (and the `runWithContext` context) add dtab
+ * rules for that request only; `l5d-ctx-dtab`, `l5d-ctx-deadline` and `l5d-dst-*` are set on the
+ * request sent on. Errors reject the call: `UnidentifiedError`, `ParseError` (a bad `l5d-dtab`),
+ * `NoBrokersAvailableError`, `ConnectionFailedError`, `TimeoutError`, ...
+ *
+ * @example
+ * ```ts
+ * import { createClient, retryableRead5xx } from 'switchboard/http'
+ * import { fsNamer } from 'switchboard/namers'
+ *
+ * const client = createClient({
+ *   dtab: '/svc => /#/io.l5d.fs',
+ *   namers: [fsNamer({ rootDir: './disco' })],
+ *   responseClassifier: retryableRead5xx,
+ *   totalTimeoutMs: 2000,
+ * })
+ * const rep = await client.fetch('http://users/api/42')
+ * console.log(rep.status, await rep.json())
+ * await client.close()
+ * ```
+ */
+export function createClient(options: ClientOptions = {}): Client {
+  const scheduler = options.scheduler ?? systemScheduler
+  const random = options.random ?? systemRandom
+  const stats = options.stats ?? inMemoryStats()
+  const bindingTimeoutMs = checkNumber(
+    'createClient',
+    'bindingTimeoutMs',
+    options.bindingTimeoutMs ?? 10_000,
+    {
+      min: 0,
+    },
+  )
+  const idleTtlMs = checkNumber('createClient', 'idleTtlMs', options.idleTtlMs ?? 600_000, { min: 0 })
+  if (options.interpreter !== undefined && options.namers !== undefined)
+    throw new InvalidOptionError('createClient', 'namers', 'absent when an interpreter is given', 'namers')
+  const identifiers: readonly Identifier[] =
+    options.identifier === undefined
+      ? [headerToken()]
+      : typeof options.identifier === 'function'
+        ? [options.identifier]
+        : options.identifier
+  if (identifiers.length === 0)
+    throw new InvalidOptionError('createClient', 'identifier', 'at least one', 'none')
+
+  const dtab = liveDtab(options.dtab)
+  const baseDtab = currentDtab(dtab)
+  let interpreter: NameInterpreter
+  if (options.interpreter) {
+    // An interpreter of its own (namerd's) has its own base dtab; ours is passed as local rules.
+    const inner = options.interpreter
+    interpreter = { bind: (local, path) => inner.bind(baseDtab().concat(local), path) }
+  } else {
+    interpreter = configuredDtabInterpreter(dtab, { namers: registryOf(options.namers) })
+  }
+  interpreter = transformInterpreter(interpreter, options.transformers ?? [])
+
+  const {
+    loadBalancer,
+    failureAccrual,
+    failFast,
+    requeueBudget,
+    requestAttemptTimeoutMs,
+    hostConnectionPool,
+    totalTimeoutMs,
+    retries,
+    responseClassifier,
+  } = options
+  const clientDefaults: ClientParams = {
+    loadBalancer,
+    failureAccrual,
+    failFast,
+    requeueBudget,
+    requestAttemptTimeoutMs,
+    hostConnectionPool,
+  }
+  const serviceDefaults: ServiceParams = { totalTimeoutMs, retries, responseClassifier }
+  const clientParams = paramsResolver(clientDefaults, options.client)
+  const serviceParams = paramsResolver(serviceDefaults, options.service)
+
+  const router = new Router({
+    interpreter,
+    baseDtab,
+    clientParams: (id) => clientParams(id ?? Path.empty),
+    serviceParams,
+    stats: stats.scope('rt'),
+    scheduler,
+    random,
+    bindingTimeoutMs,
+    idleTtlMs,
+    dstHeaders: options.dstHeaders ?? true,
+    endpoint: options.endpoint ?? httpEndpoint,
+  })
+
+  const withDst = options.dstHeaders ?? true
+  /** Routes a request whose `headers` object is the caller's own copy (it is changed in place). */
+  const route = (req: HttpRequest, signal: AbortSignal | undefined): Promise<HttpResponse> => {
+    const ctx = currentContext()
+    let local = ctx.dtab
+    let deadline = ctx.deadline
+    let headers = req.headers as HttpHeaders
+    if (
+      headers[L5dHeaders.dtab] !== undefined ||
+      headers[L5dHeaders.ctxDtab] !== undefined ||
+      headers[L5dHeaders.ctxDeadline] !== undefined
+    ) {
+      local = local.concat(readDtabHeaders(headers))
+      const d = readDeadlineHeaders(headers)
+      if (d) deadline = deadline ? Deadline.combined(deadline, d) : d
+      headers = copyWithout(headers, INCOMING)
+      req = { ...req, headers }
+    }
+    const { dst, request } = identify(identifiers, req)
+    const out = request.headers as HttpHeaders
+    if (withDst) out[L5dHeaders.dstService] = dst.show()
+    if (!local.isEmpty) out[L5dHeaders.ctxDtab] = local.show()
+    if (deadline) out[L5dHeaders.ctxDeadline] = deadline.show()
+    return router.route(
+      dst,
+      local,
+      (classifier): RoutedRequest => ({
+        method: request.method,
+        path: request.path,
+        version: request.version,
+        headers: out,
+        body: request.body,
+        headersTimeout: request.headersTimeout,
+        bodyTimeout: request.bodyTimeout,
+        classifier,
+        deadline,
+      }),
+      signal,
+    )
+  }
+
+  const guarded = (req: HttpRequest, signal: AbortSignal | undefined): Promise<HttpResponse> => {
+    try {
+      return route(req, signal)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  const agent = new Agent()
+  const dispatcher = agent.compose(routingInterceptor(guarded))
+
+  return {
+    dispatcher,
+    stats,
+    async fetch(input, init) {
+      const body = init?.body
+      try {
+        const call = () => undiciFetch(input, { ...init, dispatcher })
+        return await (isReplayable(body) ? replayableBodies.run(body, call) : call())
+      } catch (error) {
+        // fetch wraps dispatch failures in TypeError('fetch failed'); hand back ours as they are.
+        const cause = (error as { cause?: unknown }).cause
+        if (error instanceof TypeError && cause instanceof SwitchboardError) throw cause
+        throw error
+      }
+    },
+    async request(url, opts = {}) {
+      const req = requestOf(url, opts)
+      const signal = opts.signal instanceof AbortSignal ? opts.signal : undefined
+      const rep = await route(req, signal)
+      const trailers: HttpHeaders = {}
+      return {
+        statusCode: rep.statusCode,
+        statusText: rep.statusMessage,
+        headers: rep.headers,
+        trailers,
+        opaque: opts.opaque ?? null,
+        context: {},
+        body: new ResponseStream(rep.body, trailers),
+      } as unknown as Dispatcher.ResponseData
+    },
+    async close() {
+      await router.close()
+      await agent.close()
+    },
+  }
+}

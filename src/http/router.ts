@@ -1,0 +1,419 @@
+import { balancer } from '../balancer/balancer.js'
+import { NoBrokersAvailableError } from '../balancer/errors.js'
+import { p2c } from '../balancer/p2c.js'
+import type { ActivityState } from '../core/activity.js'
+import type { Cancel, Scheduler } from '../core/clock.js'
+import { SwitchboardError } from '../core/errors.js'
+import { FailureFlags, withFailureFlags } from '../core/failure.js'
+import type { Random } from '../core/random.js'
+import { Filter, Service } from '../core/service.js'
+import type { Disposer } from '../core/var.js'
+import type { Deadline } from '../limits/deadline.js'
+import { attemptTimeout, totalTimeout } from '../limits/timeout.js'
+import { failFast } from '../liveness/fail-fast.js'
+import { failureAccrual } from '../liveness/failure-accrual.js'
+import { consecutiveFailures } from '../liveness/policy.js'
+import type { Address } from '../naming/address.js'
+import type { Dtab } from '../naming/dtab.js'
+import type { NameInterpreter } from '../naming/interpreter.js'
+import type { NameBound } from '../naming/name.js'
+import type { NameTree } from '../naming/nametree.js'
+import { Path } from '../naming/path.js'
+import { Backoff } from '../retry/backoff.js'
+import { type RetryBudget, retryBudget } from '../retry/budget.js'
+import type { ResponseClassifier } from '../retry/classifier.js'
+import { requeues } from '../retry/requeues.js'
+import { retries } from '../retry/retries.js'
+import type { StatsReceiver } from '../stats/stats.js'
+import { type HttpClassifier, nonRetryable5xx, withL5dRules } from './classifiers.js'
+import type { HttpEndpointOptions, HttpResponse } from './endpoint.js'
+import type { ClientParams, ServiceParams } from './params.js'
+import { L5dHeaders } from './propagation.js'
+import { type HttpHeaders, type HttpRequest, isReplayableBody } from './request.js'
+import { httpStats, type Usage } from './stats-filter.js'
+
+/**
+ * A request on its way through the stack: its logical name's classifier and deadline ride along, and
+ * its `headers` object belongs to the stack, which sets the `l5d-dst-client` of each attempt in it
+ * (attempts are sequential, never concurrent).
+ */
+export interface RoutedRequest extends HttpRequest {
+  readonly headers: HttpHeaders
+  readonly classifier: HttpClassifier
+  readonly deadline: Deadline | undefined
+}
+
+/**
+ * Binding a logical name took longer than `bindingTimeoutMs` (linkerd's `bindingTimeoutMs`, default
+ * 10 s): the namers never answered.
+ *
+ * @example
+ * ```ts
+ * err instanceof BindingTimeoutError && err.dst // '/svc/users'
+ * ```
+ */
+export class BindingTimeoutError extends SwitchboardError {
+  readonly dst: string
+  constructor(dst: string, timeoutMs: number) {
+    super('BindingTimeout', `Exceeded ${timeoutMs} ms binding timeout while resolving name: ${dst}`)
+    this.dst = dst
+  }
+}
+
+/** What the stacks are built from: shared by every path stack and bound client of one client. */
+export interface RouterEnv {
+  readonly interpreter: NameInterpreter
+  /** The base dtab to show in `NoBrokersAvailable` messages (linkerd's `Dtab.base`). */
+  readonly baseDtab: () => Dtab
+  readonly clientParams: (id: Path | undefined) => ClientParams
+  readonly serviceParams: (dst: Path) => ServiceParams
+  readonly stats: StatsReceiver
+  readonly scheduler: Scheduler
+  readonly random: Random
+  readonly bindingTimeoutMs: number
+  /** Idle path stacks and bound clients are closed after this long. */
+  readonly idleTtlMs: number
+  /** Add `l5d-dst-service`, `l5d-dst-client` and `l5d-dst-residual` to requests. */
+  readonly dstHeaders: boolean
+  /** Makes the service of one endpoint. Default `httpEndpoint`. */
+  readonly endpoint: (address: Address, options: HttpEndpointOptions) => Service<HttpRequest, HttpResponse>
+}
+
+const classifierOf = (req: RoutedRequest) => req.classifier
+const fromRequest: ResponseClassifier<RoutedRequest, HttpResponse> = (rr) => rr.request.classifier(rr)
+const discard = (rep: HttpResponse) => rep.body.discard()
+
+/** A request whose body is a stream cannot be sent twice: its failures are flagged `NonRetryable`. */
+const oneShotBodies: Filter<RoutedRequest, HttpResponse> = (next) =>
+  Service.of(
+    (req, signal) =>
+      isReplayableBody(req.body)
+        ? next(req, signal)
+        : next(req, signal).catch((error: unknown) => {
+            throw withFailureFlags(error, FailureFlags.NonRetryable)
+          }),
+    { status: () => next.status, close: () => next.close() },
+  )
+
+function statsName(id: unknown): string {
+  const text = id instanceof Path ? id.show() : String(id)
+  return text.startsWith('/') ? text.slice(1) : text
+}
+
+/** One bound name's client: stats, requeues, the balancer, and per endpoint accrual and timeouts. */
+class BoundClient {
+  readonly usage: Usage = { inflight: 0, lastUsed: 0 }
+  /** The residual header, when there is one. */
+  readonly residual: string | undefined
+  readonly id: string
+  readonly service: Service<RoutedRequest, HttpResponse>
+
+  constructor(name: NameBound, env: RouterEnv) {
+    const id = name.id instanceof Path ? name.id : undefined
+    const params = env.clientParams(id)
+    const stats = env.stats.scope('client', statsName(name.id))
+    const { scheduler, random } = env
+    this.id = name.idStr
+    this.residual = name.path.isEmpty ? undefined : name.path.show()
+    const accrualPolicy = params.failureAccrual === undefined ? consecutiveFailures(5) : params.failureAccrual
+    const attemptMs = params.requestAttemptTimeoutMs
+    const pool = params.hostConnectionPool ?? {}
+    let size = () => 0
+    const connect = (address: Address): Service<RoutedRequest, HttpResponse> => {
+      const endpoint = env.endpoint(address, { ...pool, stats })
+      const filters: Filter<RoutedRequest, HttpResponse>[] = []
+      if (accrualPolicy !== null)
+        filters.push(
+          failureAccrual({ policy: accrualPolicy, classifier: fromRequest, scheduler, random, stats }),
+        )
+      if (params.failFast) filters.push(failFast({ endpointCount: () => size(), scheduler, random, stats }))
+      if (attemptMs !== undefined) filters.push(attemptTimeout({ timeoutMs: attemptMs, scheduler, discard }))
+      filters.push(oneShotBodies)
+      return Filter.chain(...filters)(endpoint as Service<RoutedRequest, HttpResponse>)
+    }
+    const lb = balancer<RoutedRequest, HttpResponse, Address>({
+      addresses: name.addr,
+      connect,
+      algorithm: params.loadBalancer ?? p2c(),
+      clock: scheduler,
+      random,
+      stats,
+    })
+    size = () => lb.size
+    this.service = Filter.chain<RoutedRequest, HttpResponse>(
+      httpStats(stats, scheduler, classifierOf, this.usage),
+      requeues({
+        budget: retryBudget({ ...params.requeueBudget, clock: scheduler }),
+        classifier: fromRequest,
+        stats,
+        scheduler,
+      }),
+    )(lb)
+  }
+
+  close(): Promise<void> {
+    return this.service.close()
+  }
+}
+
+/** Picks the bound name a request goes to: a union branch by weight, an alt's first usable branch. */
+export function pickName(tree: NameTree<NameBound>, random: Random): NameBound | undefined {
+  switch (tree.kind) {
+    case 'leaf':
+      return tree.value
+    case 'alt':
+      for (const t of tree.trees) {
+        const n = pickName(t, random)
+        if (n) return n
+      }
+      return undefined
+    case 'union': {
+      let total = 0
+      for (const w of tree.trees) total += w.weight
+      if (total <= 0) return pickName(tree.trees[random.int(tree.trees.length)]!.tree, random)
+      let x = random.next() * total
+      for (const w of tree.trees) {
+        x -= w.weight
+        if (x < 0) return pickName(w.tree, random)
+      }
+      return pickName(tree.trees[tree.trees.length - 1]!.tree, random)
+    }
+    default:
+      return undefined
+  }
+}
+
+/** One logical name under one local dtab: its live binding and the service-level filters. */
+class PathStack {
+  readonly usage: Usage = { inflight: 0, lastUsed: 0 }
+  readonly service: Service<RoutedRequest, HttpResponse>
+  readonly classifier: HttpClassifier
+  private state: ActivityState<NameTree<NameBound>> = { kind: 'pending' }
+  private waiters: (() => void)[] = []
+  private readonly stop: Disposer
+
+  readonly dst: Path
+  readonly local: Dtab
+  private readonly env: RouterEnv
+  private readonly clientFor: (name: NameBound) => BoundClient
+
+  constructor(dst: Path, local: Dtab, env: RouterEnv, clientFor: (name: NameBound) => BoundClient) {
+    this.dst = dst
+    this.local = local
+    this.env = env
+    this.clientFor = clientFor
+    const params = env.serviceParams(dst)
+    this.classifier = withL5dRules(params.responseClassifier ?? nonRetryable5xx)
+    const stats = env.stats.scope('service', statsName(dst))
+    const { scheduler } = env
+    this.stop = env.interpreter.bind(local, dst).observe((s) => {
+      this.state = s
+      if (s.kind !== 'pending') {
+        const ws = this.waiters
+        this.waiters = []
+        for (const w of ws) w()
+      }
+    })
+    const r = params.retries ?? {}
+    const budget =
+      r.budget !== undefined && 'tryWithdraw' in r.budget
+        ? (r.budget as RetryBudget)
+        : retryBudget({ ...r.budget, clock: scheduler })
+    const filters: Filter<RoutedRequest, HttpResponse>[] = [
+      httpStats(stats, scheduler, classifierOf, this.usage),
+    ]
+    if (params.totalTimeoutMs !== undefined) {
+      filters.push(
+        totalTimeout<RoutedRequest, HttpResponse>({
+          timeoutMs: params.totalTimeoutMs,
+          scheduler,
+          deadline: (req) => req.deadline,
+          withDeadline: (req, deadline) => {
+            req.headers[L5dHeaders.ctxDeadline] = deadline.show()
+            return { ...req, deadline }
+          },
+          discard,
+        }),
+      )
+    }
+    filters.push(
+      retries<RoutedRequest, HttpResponse>({
+        classifier: fromRequest,
+        budget,
+        backoff: r.backoff ?? Backoff.constant(0),
+        maxRetries: r.maxRetries ?? Number.MAX_SAFE_INTEGER,
+        canRetry: (req) => isReplayableBody(req.body),
+        discard,
+        stats,
+        scheduler,
+      }),
+    )
+    this.service = Filter.chain(...filters)(
+      Service.of((req: RoutedRequest, signal?: AbortSignal) => this.dispatch(req, signal)),
+    )
+  }
+
+  private async current(signal: AbortSignal | undefined): Promise<ActivityState<NameTree<NameBound>>> {
+    if (this.state.kind !== 'pending') return this.state
+    const { scheduler, bindingTimeoutMs } = this.env
+    await new Promise<void>((resolve, reject) => {
+      let cancel: Cancel = () => {}
+      const done = () => {
+        cancel()
+        signal?.removeEventListener('abort', onAbort)
+        resolve()
+      }
+      const onAbort = () => {
+        cancel()
+        this.waiters = this.waiters.filter((w) => w !== done)
+        reject(signal?.reason)
+      }
+      cancel = scheduler.setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== done)
+        signal?.removeEventListener('abort', onAbort)
+        reject(new BindingTimeoutError(this.dst.show(), bindingTimeoutMs))
+      }, bindingTimeoutMs)
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.waiters.push(done)
+    })
+    return this.state
+  }
+
+  private async dispatch(req: RoutedRequest, signal: AbortSignal | undefined): Promise<HttpResponse> {
+    const state = this.state.kind === 'ok' ? this.state : await this.current(signal)
+    if (state.kind === 'failed') throw state.error
+    if (state.kind === 'pending') throw new BindingTimeoutError(this.dst.show(), this.env.bindingTimeoutMs)
+    const name = pickName(state.value, this.env.random)
+    if (name === undefined) {
+      throw new NoBrokersAvailableError(
+        `No hosts are available for ${this.dst.show()}, Dtab.base=[${this.env.baseDtab().show()}], Dtab.local=[${this.local.show()}]. Remote Info: Not Available`,
+      )
+    }
+    const client = this.clientFor(name)
+    if (this.env.dstHeaders) {
+      const h = req.headers
+      h[L5dHeaders.dstClient] = client.id
+      if (client.residual !== undefined) h[L5dHeaders.dstResidual] = client.residual
+      else if (h[L5dHeaders.dstResidual] !== undefined) h[L5dHeaders.dstResidual] = []
+    }
+    return client.service(req, signal)
+  }
+
+  close(): Promise<void> {
+    this.stop()
+    return this.service.close()
+  }
+}
+
+/**
+ * The routing core of a client (linkerd's `DstBindingFactory`): a cache of path stacks, one per
+ * logical name and local dtab, each holding a live binding; and a cache of bound clients, one per
+ * bound name, shared by every path that binds to it. A dtab or namer change re-binds the path stacks
+ * at once, so the next request goes the new way, while requests in flight finish where they are.
+ * Entries unused for `idleTtlMs` are closed.
+ */
+export class Router {
+  private readonly paths = new Map<string, PathStack>()
+  private readonly clients = new Map<string, BoundClient>()
+  // Fast paths by object identity: identifiers and interpreters hand out the same objects again.
+  private pathsByDst = new WeakMap<Path, PathStack>()
+  private clientsByName = new WeakMap<NameBound, BoundClient>()
+  private cancelSweep: Cancel
+  private closed = false
+  private readonly env: RouterEnv
+
+  constructor(env: RouterEnv) {
+    this.env = env
+    this.cancelSweep = this.scheduleSweep()
+  }
+
+  private scheduleSweep(): Cancel {
+    const every = Math.max(1000, Math.min(this.env.idleTtlMs, 60_000))
+    return this.env.scheduler.setTimeout(() => {
+      void this.sweep()
+      if (!this.closed) this.cancelSweep = this.scheduleSweep()
+    }, every)
+  }
+
+  /** Closes path stacks and bound clients that have been idle for `idleTtlMs`. */
+  async sweep(): Promise<void> {
+    const now = this.env.scheduler.now()
+    const idle = (e: { usage: Usage }) =>
+      e.usage.inflight === 0 && now - e.usage.lastUsed >= this.env.idleTtlMs
+    const closing: Promise<void>[] = []
+    for (const [k, p] of this.paths) {
+      if (!idle(p)) continue
+      this.paths.delete(k)
+      closing.push(p.close())
+    }
+    for (const [k, c] of this.clients) {
+      if (!idle(c)) continue
+      this.clients.delete(k)
+      closing.push(c.close())
+    }
+    if (closing.length > 0) {
+      this.pathsByDst = new WeakMap()
+      this.clientsByName = new WeakMap()
+    }
+    await Promise.all(closing.map((p) => p.catch(() => {})))
+  }
+
+  private clientFor = (name: NameBound): BoundClient => {
+    const known = this.clientsByName.get(name)
+    if (known) return known
+    const key = name.idStr
+    let c = this.clients.get(key)
+    if (!c) {
+      c = new BoundClient(name, this.env)
+      c.usage.lastUsed = this.env.scheduler.now()
+      this.clients.set(key, c)
+    }
+    this.clientsByName.set(name, c)
+    return c
+  }
+
+  /** The path stack of a logical name under a local dtab, made on first use. */
+  stack(dst: Path, local: Dtab): PathStack {
+    if (local.isEmpty) {
+      const known = this.pathsByDst.get(dst)
+      if (known) return known
+    }
+    const key = local.isEmpty ? dst.show() : `${dst.show()} ${local.show()}`
+    let p = this.paths.get(key)
+    if (!p) {
+      if (this.closed) throw new SwitchboardError('ClientClosed', 'client is closed')
+      p = new PathStack(dst, local, this.env, this.clientFor)
+      p.usage.lastUsed = this.env.scheduler.now()
+      this.paths.set(key, p)
+    }
+    if (local.isEmpty) this.pathsByDst.set(dst, p)
+    return p
+  }
+
+  /** Sends a request already identified, with its local dtab, through its path stack. */
+  route(
+    dst: Path,
+    local: Dtab,
+    build: (classifier: HttpClassifier) => RoutedRequest,
+    signal: AbortSignal | undefined,
+  ): Promise<HttpResponse> {
+    const p = this.stack(dst, local)
+    return p.service(build(p.classifier), signal)
+  }
+
+  /** The number of path stacks and bound clients held. */
+  get size(): { paths: number; clients: number } {
+    return { paths: this.paths.size, clients: this.clients.size }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    this.cancelSweep()
+    const all: Promise<void>[] = []
+    for (const p of this.paths.values()) all.push(p.close())
+    for (const c of this.clients.values()) all.push(c.close())
+    this.paths.clear()
+    this.clients.clear()
+    await Promise.all(all.map((p) => p.catch(() => {})))
+  }
+}
