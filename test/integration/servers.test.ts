@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { Etcd3 } from 'etcd3'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -62,5 +63,38 @@ describe('integration servers', () => {
     expect(() => withEnv('ZOOKEEPER_JAR', '/nonexistent/zk.jar', zookeeperClasspath)).toThrow(
       /ZooKeeper jar not found at \/nonexistent\/zk.jar.*apt-get install -y zookeeper/,
     )
+  })
+})
+
+describe('integration servers left behind', () => {
+  it('a test run killed outright leaves no server running: the next run reaps it', async () => {
+    // A child process starts a ZooKeeper and is killed with SIGKILL before it can stop it.
+    const script = `
+      import { startZooKeeper } from './test/integration/servers.ts'
+      const zk = await startZooKeeper()
+      console.log(JSON.stringify({ dir: zk.dir, port: zk.port }))
+      setInterval(() => {}, 1000)
+    `
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let out = ''
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+    })
+    const deadline = Date.now() + 30_000
+    while (!out.includes('\n')) {
+      if (Date.now() > deadline) throw new Error(`the child did not start a ZooKeeper: ${out}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const orphan = JSON.parse(out) as { dir: string; port: number }
+    child.kill('SIGKILL')
+    await new Promise((r) => child.once('exit', r))
+    expect(await fourLetter(orphan.port, 'ruok')).toBe('imok') // still running, owner gone
+
+    const zk = await startZooKeeper() // any start reaps what dead runs left
+    servers.push(zk)
+    await expect(fourLetter(orphan.port, 'ruok')).rejects.toThrow()
+    expect(existsSync(orphan.dir)).toBe(false)
   })
 })

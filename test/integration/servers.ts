@@ -7,7 +7,16 @@
 // tests must fail loudly, never skip.
 
 import { type ChildProcess, spawn } from 'node:child_process'
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
@@ -35,19 +44,65 @@ export interface TestServer {
 }
 
 const live = new Set<ChildProcess>()
-let exitHookInstalled = false
-function track(child: ChildProcess): void {
+let hooksInstalled = false
+function track(child: ChildProcess, dir: string): void {
   live.add(child)
   child.once('exit', () => live.delete(child))
-  if (!exitHookInstalled) {
-    exitHookInstalled = true
-    // A crashed test run must not leave servers behind holding ports and temp folders.
-    process.once('exit', () => {
+  // Who owns the server, so that a later run can reap it if this process dies without cleaning up.
+  writeFileSync(join(dir, OWNER_FILE), JSON.stringify({ owner: process.pid, server: child.pid }))
+  if (!hooksInstalled) {
+    hooksInstalled = true
+    const killAll = () => {
       for (const c of live) c.kill('SIGKILL')
-    })
+    }
+    // A crashed or interrupted test run must not leave servers behind holding ports and folders.
+    process.once('exit', killAll)
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        killAll()
+        process.kill(process.pid, signal)
+      })
+    }
   }
 }
 
+const OWNER_FILE = 'owner.json'
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Kills the servers of earlier test runs that were killed outright (SIGKILL leaves no chance to
+ * clean up), and removes their folders. A server is only killed if its owner is gone and its
+ * command line still names its folder, so a reused pid is never hit.
+ */
+function reapOrphans(): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!/^switchboard-(etcd|zk)-/.test(name)) continue
+    const dir = join(tmpdir(), name)
+    let owner: { owner: number; server?: number }
+    try {
+      owner = JSON.parse(readFileSync(join(dir, OWNER_FILE), 'utf8'))
+    } catch {
+      continue
+    }
+    if (alive(owner.owner)) continue
+    if (owner.server !== undefined && alive(owner.server)) {
+      let cmdline = ''
+      try {
+        cmdline = readFileSync(`/proc/${owner.server}/cmdline`, 'utf8')
+      } catch {}
+      if (cmdline.includes(dir)) process.kill(owner.server, 'SIGKILL')
+    }
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
 /** A port on 127.0.0.1 that nobody listens on right now. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -192,12 +247,13 @@ class ProcessServer implements TestServer {
 
   async start(): Promise<void> {
     if (this.running) return
+    reapOrphans()
     const { file, args } = this.command()
     const fd = openSync(this.logFile, 'a')
     try {
       const child = spawn(file, args, { cwd: this.dir, stdio: ['ignore', fd, fd] })
       this.child = child
-      track(child)
+      track(child, this.dir)
       child.on('error', () => {}) // reported through the exit check in waitUntil
     } finally {
       closeSync(fd)
