@@ -26,9 +26,12 @@ import {
 } from 'cockatiel'
 import * as hdr from 'hdr-histogram-js'
 import { BalancedPool, Pool, request } from 'undici'
-// The compiled package, as users run it (tsx would add its own helpers to every function).
-import { createClient } from '../../dist/http/client.js'
-import { fsNamer } from '../../dist/namers/fs.js'
+
+// The compiled package, as users run it (tsx would add its own helpers to every function). Loaded by
+// URL at run time, typed from the sources, so the type check of a fresh clone needs no dist/.
+const dist = (file: string) => new URL(`../../dist/${file}`, import.meta.url).href
+const { createClient } = (await import(dist('http/client.js'))) as typeof import('../../src/http/client.js')
+const { fsNamer } = (await import(dist('namers/fs.js'))) as typeof import('../../src/namers/fs.js')
 
 const args = process.argv.slice(2)
 const json = args.includes('--json')
