@@ -23,5 +23,12 @@ export { Ema } from './load/ema.js'
 export { leastLoaded } from './load/leastLoaded.js'
 export type { LoadMeter, LoadMetric, LoadState } from './load/metric.js'
 export { PEAK_EWMA_PENALTY_MS, type PeakEwmaOptions, peakEwma } from './load/peakEwma.js'
-export { DEFAULT_MAX_EFFORT, type P2COptions, type P2CPeakEwmaOptions, p2c, p2cPeakEwma } from './p2c.js'
+export {
+  DEFAULT_MAX_EFFORT,
+  type P2COptions,
+  type P2CPeakEwmaOptions,
+  PanicMode,
+  p2c,
+  p2cPeakEwma,
+} from './p2c.js'
 export { type RoundRobinOptions, roundRobin } from './roundRobin.js'

@@ -12,6 +12,26 @@ import type { LoadMetric } from './load/metric.js'
 import { type PeakEwmaOptions, peakEwma } from './load/peakEwma.js'
 
 /**
+ * Finagle's `PanicMode` presets: the `maxEffort` (picks tried per request before panicking) that keeps
+ * panics under about 1 % of requests while at most the named fraction of nodes is unhealthy. A P2C pick
+ * lands on an unhealthy node only if both samples are unhealthy (≈ u²), so the preset is the smallest
+ * k with (u²)^k ≤ 1 %. `Paranoid` (0) panics on every request, for tests.
+ *
+ * @example
+ * ```ts
+ * p2c({ maxEffort: PanicMode.ThirtyPercentUnhealthy }) // 2
+ * ```
+ */
+export const PanicMode = {
+  Paranoid: 0,
+  TenPercentUnhealthy: 1,
+  ThirtyPercentUnhealthy: 2,
+  FortyPercentUnhealthy: 3,
+  FiftyPercentUnhealthy: 4,
+  MajorityUnhealthy: 5,
+} as const
+
+/**
  * Finagle's default `PanicMode`: `FiftyPercentUnhealthy`, 4 picks before panicking.
  *
  * @example

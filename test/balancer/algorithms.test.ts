@@ -8,6 +8,7 @@ import {
   Ema,
   heap,
   type Lease,
+  PanicMode,
   PEAK_EWMA_PENALTY_MS,
   type PickNode,
   p2c,
@@ -108,6 +109,36 @@ describe('p2c', () => {
     const { lb, stats } = make(p2c({ maxEffort: 0 }), 3)
     for (let k = 0; k < 5; k++) lb.acquire()
     expect(stats.counterValue('loadbalancer/panicked')).toBe(5)
+  })
+
+  it('PanicMode: maxEffort 1..5 at 10/30/40/50/>50 % unhealthy is the smallest k with (u²)^k ≤ 1 %', () => {
+    const smallest = (u: number) => {
+      let k = 1
+      while ((u * u) ** k > 0.01 + 1e-9) k++ // (u²)^k ≤ 1 %
+      return k
+    }
+    expect(PanicMode.Paranoid).toBe(0)
+    expect(PanicMode.TenPercentUnhealthy).toBe(smallest(0.1))
+    expect(PanicMode.ThirtyPercentUnhealthy).toBe(smallest(0.3))
+    expect(PanicMode.FortyPercentUnhealthy).toBe(smallest(0.4))
+    expect(PanicMode.FiftyPercentUnhealthy).toBe(smallest(0.5))
+    expect(PanicMode.MajorityUnhealthy).toBe(5)
+    expect(p2c().maxEffort).toBe(PanicMode.FiftyPercentUnhealthy)
+    expect(roundRobin().maxEffort).toBe(PanicMode.MajorityUnhealthy)
+  })
+
+  it('PanicMode: at its threshold a preset panics on at most about 1 % of requests', () => {
+    for (const [u, maxEffort] of [
+      [0.1, PanicMode.TenPercentUnhealthy],
+      [0.3, PanicMode.ThirtyPercentUnhealthy],
+      [0.5, PanicMode.FiftyPercentUnhealthy],
+    ] as const) {
+      const { lb, eps, stats } = make(p2c({ maxEffort }), 100, 7)
+      for (let i = 0; i < 100 * u; i++) eps.status.set(keyOf(i), 'busy')
+      const n = 20_000
+      for (let k = 0; k < n; k++) lb.acquire().release()
+      expect(stats.counterValue('loadbalancer/panicked') / n).toBeLessThan(0.0125)
+    }
   })
 
   it('rejects a bad maxEffort', () => {
