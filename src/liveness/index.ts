@@ -20,6 +20,7 @@ export {
   defaultAccrualPolicy,
   type FailureAccrualPolicy,
   markDeadSchedule,
+  perturb,
   successRate,
   successRateWindowed,
 } from './policy.js'

@@ -55,6 +55,22 @@ export function markDeadSchedule(random: Random = systemRandom): Backoff {
   return Backoff.equalJitter(10_000, PAD_MS, random)
 }
 
+/**
+ * A constant mark-dead period with jitter added: every delay is `ms × (1 + U[0, 1) × fraction)`, so
+ * endpoints marked dead together do not all come back in the same instant (Finagle's
+ * `FailureAccrualFactory.perturb`, default fraction 0.1, used when a constant period is configured).
+ *
+ * @example
+ * ```ts
+ * consecutiveFailures(5, perturb(10_000)) // each period in [10 s, 11 s)
+ * ```
+ */
+export function perturb(ms: number, fraction = 0.1, random: Random = systemRandom): Backoff {
+  checkNumber('perturb', 'ms', ms, { min: 0 })
+  checkNumber('perturb', 'fraction', fraction, { min: 0 })
+  return Backoff.fromFunction(() => Math.floor(ms + ms * random.next() * fraction))
+}
+
 function policy(describe: string, create: (clock: Clock) => AccrualState): FailureAccrualPolicy {
   const self: FailureAccrualPolicy = {
     create,

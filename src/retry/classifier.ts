@@ -170,6 +170,48 @@ export const ResponseClassifier = {
     return ResponseClass.RetryableFailure
   },
   /**
+   * Errors that are safe to re-send (`isRequeueable`: flagged `Retryable`, not `Interrupted` or
+   * `NonRetryable`) are a `RetryableFailure`; no answer for anything else (Finagle's
+   * `RetryOnWriteExceptions`).
+   *
+   * @example
+   * ```ts
+   * ResponseClassifier.retryOnWriteExceptions({ request: 1, ok: false, error: new ServiceClosedError() }) // RetryableFailure
+   * ```
+   */
+  retryOnWriteExceptions(rr: ReqRep<unknown, unknown>): ResponseClass | undefined {
+    return !rr.ok && isRequeueable(rr.error) ? ResponseClass.RetryableFailure : undefined
+  },
+  /**
+   * A timeout (`TimeoutError` of `switchboard/limits`, recognised by its code `Timeout`) is a
+   * `RetryableFailure`, unless flagged `Interrupted` or `NonRetryable`; no answer for anything else
+   * (Finagle's `RetryOnTimeout`). Only for idempotent requests: the server may have seen the first try.
+   *
+   * @example
+   * ```ts
+   * retries({ classifier: ResponseClassifier.retryOnTimeout })
+   * ```
+   */
+  retryOnTimeout(rr: ReqRep<unknown, unknown>): ResponseClass | undefined {
+    if (rr.ok || codeOf(rr.error) !== 'Timeout') return undefined
+    if (failureFlagsOf(rr.error) & (FailureFlags.Interrupted | FailureFlags.NonRetryable))
+      return ResponseClass.NonRetryableFailure
+    return ResponseClass.RetryableFailure
+  },
+  /**
+   * A per-attempt timeout (`TimeoutError` of kind `attempt`) is `Ignorable`: it neither moves failure
+   * accrual nor counts as a failure; no answer for anything else (Finagle's `IgnoreIRTEs`).
+   *
+   * @example
+   * ```ts
+   * failureAccrual({ classifier: ResponseClassifier.ignoreIRTEs })
+   * ```
+   */
+  ignoreIRTEs(rr: ReqRep<unknown, unknown>): ResponseClass | undefined {
+    if (rr.ok || codeOf(rr.error) !== 'Timeout') return undefined
+    return (rr.error as { kind?: unknown }).kind === 'attempt' ? ResponseClass.Ignorable : undefined
+  },
+  /**
    * Errors that match `predicate` are a `RetryableFailure` (e.g. a per-attempt `TimeoutError`, Finagle's
    * `RetryOnTimeout`), unless flagged `Interrupted` or `NonRetryable`.
    *
@@ -201,4 +243,8 @@ export function classify<Req, Rep>(
   rr: ReqRep<Req, Rep>,
 ): ResponseClass {
   return classifier?.(rr) ?? ResponseClassifier.default(rr)
+}
+
+function codeOf(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
 }

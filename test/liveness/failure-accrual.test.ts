@@ -12,6 +12,7 @@ import {
   defaultAccrualPolicy,
   failureAccrual,
   markDeadSchedule,
+  perturb,
   successRate,
   successRateWindowed,
 } from '../../src/liveness/index.js'
@@ -299,5 +300,81 @@ describe('failure accrual policies', () => {
     expect(() => consecutiveFailures(0)).toThrow('consecutiveFailures: n must be an integer >= 1, got 0')
     expect(() => successRate(1.5, 10)).toThrow('required')
     expect(() => successRateWindowed(0.8, 0)).toThrow('windowMs')
+  })
+})
+
+describe('Finagle FailureAccrualPolicyTest cases', () => {
+  const five = Backoff.constant(5000)
+  it('successRate(0.5, 100): after 100 successes the 70th failure marks dead (100·ln 2 + 1)', () => {
+    const s = successRate(0.5, 100, five).create(manualClock())
+    for (let i = 0; i < 100; i++) s.recordSuccess()
+    for (let i = 0; i < 69; i++) expect(s.markDeadOnFailure()).toBeUndefined()
+    expect(s.markDeadOnFailure()).toBe(5000)
+  })
+
+  it('successRateWindowed(0.5, 100 s): one sample a second, the 70th second of failures marks dead', () => {
+    const clock = manualClock()
+    const s = successRateWindowed(0.5, 100_000, five, 0).create(clock)
+    for (let i = 0; i < 100; i++) {
+      clock.advance(1000)
+      s.recordSuccess()
+    }
+    for (let i = 0; i < 69; i++) {
+      clock.advance(1000)
+      expect(s.markDeadOnFailure()).toBeUndefined()
+    }
+    clock.advance(1000)
+    expect(s.markDeadOnFailure()).toBe(5000)
+  })
+
+  it('successRateWindowed respects minRequests: the 5th failure in the window marks dead', () => {
+    const clock = manualClock()
+    const s = successRateWindowed(1, 30_000, five, 5).create(clock)
+    clock.advance(30_000)
+    for (let i = 0; i < 4; i++) expect(s.markDeadOnFailure()).toBeUndefined()
+    expect(s.markDeadOnFailure()).toBe(5000)
+  })
+
+  it('successRateWindowed: revived() restarts the window from the next request', () => {
+    const clock = manualClock()
+    const s = successRateWindowed(1, 30_000, Backoff.of(1, 2), 0).create(clock)
+    clock.advance(30_000)
+    expect([s.markDeadOnFailure(), s.markDeadOnFailure(), s.markDeadOnFailure()]).toEqual([1, 2, 300_000])
+    s.revived()
+    expect(s.markDeadOnFailure()).toBeUndefined()
+    clock.advance(30_000)
+    expect(s.markDeadOnFailure()).toBe(1)
+  })
+
+  it('hybrid: the windowed success rate fires even when failures never come 3 in a row', () => {
+    const clock = manualClock()
+    const s = consecutiveFailures(3, five)
+      .orElse(successRateWindowed(0.8, 30_000, five, 0))
+      .create(clock)
+    for (let i = 0; i < 15; i++) {
+      s.recordSuccess()
+      clock.advance(1000)
+      s.markDeadOnFailure()
+      clock.advance(1000)
+    }
+    expect(s.markDeadOnFailure()).toBe(5000)
+    s.revived()
+    expect([s.markDeadOnFailure(), s.markDeadOnFailure(), s.markDeadOnFailure()]).toEqual([
+      undefined,
+      undefined,
+      5000,
+    ])
+  })
+
+  it('perturb: every period is in [d, d × 1.2) for fraction 0.2, and spread over it', () => {
+    const periods = [...perturb(1000, 0.2, seededRandom(1)).take(50)]
+    for (const d of periods) {
+      expect(d).toBeGreaterThanOrEqual(1000)
+      expect(d).toBeLessThan(1200)
+      expect(Number.isInteger(d)).toBe(true)
+    }
+    expect(new Set(periods).size).toBeGreaterThan(10)
+    expect([...perturb(1000).take(3)].every((d) => d >= 1000 && d < 1100)).toBe(true)
+    expect(() => perturb(-1)).toThrow(/perturb/)
   })
 })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { FailureFlags, ServiceClosedError, SwitchboardError } from '../../src/core/index.js'
+import { TimeoutError } from '../../src/limits/index.js'
 import { classify, ReqRep, ResponseClass, ResponseClassifier } from '../../src/retry/index.js'
 
 const flagged = (flags: number) => new SwitchboardError('X', 'x', { failureFlags: flags })
@@ -69,5 +70,38 @@ describe('classifiers', () => {
     expect(failed).toEqual({ request: 'r', ok: false, error: err })
     expect(ReqRep.unwrap(ok)).toBe(5)
     expect(() => ReqRep.unwrap(failed)).toThrow(err)
+  })
+})
+
+describe('stock classifiers (Finagle ResponseClassifierTest)', () => {
+  it('retryOnWriteExceptions: requeueable errors are retryable, anything else has no answer', () => {
+    expect(show(ResponseClassifier.retryOnWriteExceptions(thrown(new ServiceClosedError()))!)).toBe(
+      'RetryableFailure',
+    )
+    expect(ResponseClassifier.retryOnWriteExceptions(thrown(new Error('reset')))).toBeUndefined()
+    expect(
+      ResponseClassifier.retryOnWriteExceptions(
+        thrown(flagged(FailureFlags.Retryable | FailureFlags.Interrupted)),
+      ),
+    ).toBeUndefined()
+    expect(ResponseClassifier.retryOnWriteExceptions(returned(200))).toBeUndefined()
+  })
+
+  it('retryOnTimeout: timeouts of every kind are retryable, anything else has no answer', () => {
+    for (const kind of ['attempt', 'total', 'deadline'] as const)
+      expect(show(ResponseClassifier.retryOnTimeout(thrown(new TimeoutError(kind, 10)))!)).toBe(
+        'RetryableFailure',
+      )
+    expect(ResponseClassifier.retryOnTimeout(thrown(new Error('Timeout')))).toBeUndefined()
+    expect(ResponseClassifier.retryOnTimeout(returned(1))).toBeUndefined()
+  })
+
+  it('ignoreIRTEs: a per-attempt timeout is ignorable, a total timeout is not answered', () => {
+    expect(show(ResponseClassifier.ignoreIRTEs(thrown(new TimeoutError('attempt', 10)))!)).toBe('Ignorable')
+    expect(ResponseClassifier.ignoreIRTEs(thrown(new TimeoutError('total', 10)))).toBeUndefined()
+    expect(ResponseClassifier.ignoreIRTEs(thrown(new Error('x')))).toBeUndefined()
+    expect(show(classify(ResponseClassifier.ignoreIRTEs, thrown(new TimeoutError('total', 10))))).toBe(
+      'NonRetryableFailure',
+    )
   })
 })
