@@ -134,7 +134,7 @@ export function inMemoryStats(): InMemoryStats {
     return {
       count,
       sum: x.sum,
-      min: count === 0 ? 0 : h.minNonZeroValue,
+      min: count === 0 ? 0 : h.getValueAtPercentile(0),
       max: count === 0 ? 0 : h.maxValue,
       avg: count === 0 ? 0 : x.sum / count,
       p50: q(50),

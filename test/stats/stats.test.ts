@@ -37,6 +37,19 @@ describe('inMemoryStats', () => {
     expect(text).toContain('http:request_latency_ms_count 100')
   })
 
+  it('the min of a stat counts zeros (a histogram of retries per request is mostly 0)', () => {
+    const stats = inMemoryStats()
+    const perRequest = stats.stat('retries/requeues_per_request')
+    perRequest.add(0)
+    expect(stats.statSummary('retries/requeues_per_request')!.min).toBe(0)
+    perRequest.add(3)
+    expect(stats.json()['retries/requeues_per_request.min']).toBe(0)
+    const lat = stats.stat('lat')
+    lat.add(7)
+    lat.add(5)
+    expect(stats.statSummary('lat')!.min).toBe(5)
+  })
+
   it('makes valid Prometheus names', () => {
     expect(promName('rt/http/client/$/inet/127.0.0.1/80/requests')).toBe(
       'rt:http:client:_:inet:127_0_0_1:80:requests',
