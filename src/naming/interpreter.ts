@@ -1,3 +1,4 @@
+import { isLeft } from 'fp-ts/lib/Either.js'
 import { Activity, type ActivityState } from '../core/activity.js'
 import { Var } from '../core/var.js'
 import { Addr } from './addr.js'
@@ -7,7 +8,7 @@ import type { DelegateTree } from './delegate-tree.js'
 import type { Dtab } from './dtab.js'
 import { idKey, Name, type NameBound } from './name.js'
 import { NameTree } from './nametree.js'
-import type { Path } from './path.js'
+import { Path } from './path.js'
 import { NamerRegistry } from './registry.js'
 
 /**
@@ -127,15 +128,23 @@ export function configuredDtabInterpreter(
  * The live address set a path resolves to (Finagle's `Namer.resolve`): bind, evaluate the tree,
  * and combine the names with `Name.all`. A tree that evaluates to nothing (Neg or Fail) resolves
  * to `Addr.Neg`, so `/$/fail` resolves to Neg, not Failed; a pending bind is `Addr.Pending`, a
- * failed bind `Addr.Failed`.
+ * failed bind `Addr.Failed`. The path may be given as text: text that does not parse resolves to
+ * `Addr.Failed` with the {@link ParseError} (Finagle's `Namer.resolve(String)`), never a throw.
  *
  * @example
  * ```ts
  * const addr = resolve(defaultInterpreter(), Dtab.empty, Path.read('/$/inet/127.0.0.1/8080'))
  * Addr.show(addr.sample()) // 'Bound(127.0.0.1:8080)'
+ * Addr.show(resolve(defaultInterpreter(), Dtab.empty, 'invalid').sample())
+ * // "Failed('/' expected but 'i' found at '[i]nvalid')"
  * ```
  */
-export function resolve(interpreter: NameInterpreter, dtab: Dtab, path: Path): Var<Addr> {
+export function resolve(interpreter: NameInterpreter, dtab: Dtab, path: Path | string): Var<Addr> {
+  if (typeof path === 'string') {
+    const parsed = Path.parse(path)
+    if (isLeft(parsed)) return Var.constant(Addr.failed(parsed.left))
+    return resolve(interpreter, dtab, parsed.right)
+  }
   return interpreter.bind(dtab, path).states.flatMap((s: ActivityState<NameTree<NameBound>>): Var<Addr> => {
     if (s.kind === 'pending') return Var.constant(Addr.Pending)
     if (s.kind === 'failed') return Var.constant(Addr.failed(s.error))

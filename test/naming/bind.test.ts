@@ -14,6 +14,7 @@ import {
   NamerExceededMaxDepthError,
   NamerRegistry,
   NameTree,
+  ParseError,
   Path,
   resolve,
   UnknownNamerError,
@@ -402,6 +403,18 @@ describe('resolve (Namer.resolve)', () => {
     expect(NameTree.show(tree)).toBe('2.00*/$/inet/127.0.0.1/1 & /$/inet/127.0.0.1/1')
     const addr = resolve(defaultInterpreter(), dtab, Path.read('/s')).sample()
     expect(addr).toEqual(Addr.bound([Address.read('127.0.0.1:1')], { [Addr.WeightKey]: 2 }))
+  })
+
+  it('resolves a path given as text, and text that does not parse to Addr.Failed (resolve(String))', () => {
+    const interpreter = defaultInterpreter()
+    expect(Addr.show(resolve(interpreter, Dtab.read('/s => /$/inet/127.0.0.1'), '/s/8080').sample())).toBe(
+      'Bound(127.0.0.1:8080)',
+    )
+    const failed = resolve(interpreter, Dtab.empty, 'invalid').sample()
+    expect(failed.kind).toBe('failed')
+    const cause = failed.kind === 'failed' ? failed.cause : undefined
+    expect(cause).toBeInstanceOf(ParseError)
+    expect((cause as ParseError).message).toBe("'/' expected but 'i' found at '[i]nvalid'")
   })
 
   it('keeps the one name metadata of a single weighted-union survivor', () => {
