@@ -11,6 +11,7 @@ import {
   struct,
 } from '../config/decode.js'
 import { fsNamer } from '../namers/fs.js'
+import { rewriteNamer } from '../namers/rewrite.js'
 import { Dtab } from '../naming/dtab.js'
 import type { Namer } from '../naming/namer.js'
 import { Path } from '../naming/path.js'
@@ -166,8 +167,42 @@ export const fsNamerKind: NamerKind = {
   ),
 }
 
+/**
+ * `io.l5d.rewrite`: `prefix`, `pattern` and `name`, all required (linkerd gives the prefix no
+ * default). See `rewriteNamer` in `switchboard/namers`.
+ */
+export const rewriteNamerKind: NamerKind = {
+  kind: 'io.l5d.rewrite',
+  codec: new t.Type<NamerSpec, unknown, unknown>(
+    'io.l5d.rewrite',
+    (u): u is NamerSpec => typeof u === 'object' && u !== null && 'make' in u,
+    (u, c) => {
+      const r = struct(
+        'an io.l5d.rewrite namer object',
+        {
+          kind: t.literal('io.l5d.rewrite'),
+          prefix: prefixCodec,
+          pattern: nonEmptyString,
+          name: nonEmptyString,
+        },
+        { experimental: t.boolean },
+      ).validate(u, c)
+      if (isLeft(r)) return r
+      const { prefix, pattern, name } = r.right
+      let namer: Namer
+      try {
+        namer = rewriteNamer({ pattern, name })
+      } catch (error) {
+        return t.failure(u, c, error instanceof Error ? error.message : String(error))
+      }
+      return t.success<NamerSpec>({ kind: 'io.l5d.rewrite', prefix: mountOf(prefix), make: () => namer })
+    },
+    (a) => a,
+  ),
+}
+
 /** The namer kinds namerd knows out of the box. */
-export const defaultNamerKinds: readonly NamerKind[] = [fsNamerKind]
+export const defaultNamerKinds: readonly NamerKind[] = [fsNamerKind, rewriteNamerKind]
 
 const ipCodec = nonEmptyString
 

@@ -33,6 +33,7 @@ export {
   namerdConfigCodec,
   namespacesCodec,
   type PluginContext,
+  rewriteNamerKind,
   type StorageSpec,
   type StoreKind,
   storeKind,

@@ -16,3 +16,4 @@ export {
   MAX_SERVICE_FILE_BYTES,
   parseServiceFile,
 } from './fs.js'
+export { type RewriteNamerOptions, rewriteNamer } from './rewrite.js'
