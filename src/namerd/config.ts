@@ -16,6 +16,7 @@ import { Dtab } from '../naming/dtab.js'
 import type { Namer } from '../naming/namer.js'
 import { Path } from '../naming/path.js'
 import { DEFAULT_MAX_BODY_BYTES } from './http/body.js'
+import type { ServerTlsSpec, SocketOptionsSpec } from './http/listen.js'
 import { type PluginContext, type StorageSpec, type StoreKind, storeKind } from './plugin.js'
 import { fileDtabStore } from './store/file.js'
 import { inMemoryDtabStore } from './store/memory.js'
@@ -39,6 +40,10 @@ export interface HttpControllerSpec {
   readonly port: number
   readonly authToken: string | undefined
   readonly maxBodyBytes: number
+  /** linkerd's server `tls` block: the interface then speaks HTTPS. */
+  readonly tls?: ServerTlsSpec | undefined
+  /** linkerd's `socketOptions` block. */
+  readonly socketOptions?: SocketOptionsSpec | undefined
 }
 
 /** A decoded `admin:` block. */
@@ -206,6 +211,34 @@ export const defaultNamerKinds: readonly NamerKind[] = [fsNamerKind, rewriteName
 
 const ipCodec = nonEmptyString
 
+const positiveInt = parsed<number>('a positive integer', (u) =>
+  typeof u === 'number' && Number.isInteger(u) && u > 0
+    ? right(u)
+    : left(`expected a positive integer, found ${showFound(u)}`),
+)
+
+/** linkerd's server `tls` block (`certPath` and `keyPath` required). */
+export const serverTlsCodec = struct(
+  'a server tls object',
+  { certPath: nonEmptyString, keyPath: nonEmptyString },
+  { caCertPath: nonEmptyString, ciphers: t.array(nonEmptyString), requireClientAuth: t.boolean },
+)
+
+/** linkerd's `socketOptions` block (Finagle's listener socket options). */
+export const socketOptionsCodec = struct(
+  'a socketOptions object',
+  {},
+  {
+    noDelay: t.boolean,
+    reuseAddr: t.boolean,
+    reusePort: t.boolean,
+    readTimeoutMs: positiveInt,
+    writeTimeoutMs: positiveInt,
+    keepAlive: t.boolean,
+    backlog: positiveInt,
+  },
+)
+
 const httpControllerCodec = new t.Type<HttpControllerSpec, unknown, unknown>(
   'io.l5d.httpController',
   (u): u is HttpControllerSpec => typeof u === 'object' && u !== null,
@@ -213,7 +246,14 @@ const httpControllerCodec = new t.Type<HttpControllerSpec, unknown, unknown>(
     const r = struct(
       'an io.l5d.httpController interface object',
       { kind: t.literal('io.l5d.httpController') },
-      { ip: ipCodec, port: portCodec, authToken: nonEmptyString, maxBodyBytes: t.number },
+      {
+        ip: ipCodec,
+        port: portCodec,
+        authToken: nonEmptyString,
+        maxBodyBytes: t.number,
+        tls: serverTlsCodec,
+        socketOptions: socketOptionsCodec,
+      },
     ).validate(u, c)
     if (isLeft(r)) return r
     return t.success({
@@ -222,6 +262,8 @@ const httpControllerCodec = new t.Type<HttpControllerSpec, unknown, unknown>(
       port: r.right.port ?? 4180,
       authToken: r.right.authToken,
       maxBodyBytes: r.right.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      tls: r.right.tls,
+      socketOptions: r.right.socketOptions,
     })
   },
   (a) => a,

@@ -58,7 +58,13 @@ export {
   isWatch,
   type NameEndpoints,
 } from './http/controller.js'
-export { type Listening, listen } from './http/listen.js'
+export {
+  type Listening,
+  type ListenOptions,
+  listen,
+  type ServerTlsSpec,
+  type SocketOptionsSpec,
+} from './http/listen.js'
 export {
   type ConfiguredNamer,
   type NameEndpointsOptions,

@@ -76,7 +76,10 @@ export async function startNamerd(spec: NamerdSpec, options: StartNamerdOptions 
         authToken: iface.authToken,
         maxBodyBytes: iface.maxBodyBytes,
       })
-      const server = await listen(api.handler, iface.ip, iface.port)
+      const server = await listen(api.handler, iface.ip, iface.port, {
+        tls: iface.tls,
+        socketOptions: iface.socketOptions,
+      })
       cleanups.push(async () => {
         api.close()
         await server.close()
