@@ -1,4 +1,5 @@
 import type { Either } from 'fp-ts/lib/Either.js'
+import { idKey, NameBound, NamePath } from './name.js'
 import type { ParseError } from './parse-error.js'
 import { parseWith, readNameTree } from './parser.js'
 import { Path } from './path.js'
@@ -194,8 +195,16 @@ function evaluate<T>(tree: NameTree<T>): Evaluated<T> {
   }
 }
 
+// Finagle's eval builds a Set, so values count once under Scala equality: a Path or a Name.Path by
+// its labels, a Name.Bound by its id alone.
 function defaultKey(value: unknown): unknown {
-  return value instanceof Path ? `path:${value.show()}` : value
+  if (value instanceof Path) return `path:${value.show()}`
+  if (value instanceof NamePath) return `name:${value.path.show()}`
+  if (value instanceof NameBound) {
+    const k = idKey(value.id)
+    return typeof k === 'string' ? `bound:${k}` : k
+  }
+  return value
 }
 
 function evalTree<T>(
@@ -337,7 +346,8 @@ export const NameTree = {
    * The set of leaves a tree stands for, or `undefined` when it stands for nothing (Neg or Fail).
    * An Alt takes its first non-Neg branch (Fail stops it), a Union collects every branch that is not
    * Neg or Fail, Empty contributes the empty set; weights play no part. Values with the same
-   * `keyOf` (default: a Path's text form, otherwise the value itself) count once.
+   * `keyOf` count once; by default a Path or a `Name.Path` counts by its labels, a `Name.Bound` by
+   * its id (Finagle's `Name.Bound` equality), anything else by identity.
    */
   eval: evalTree,
   /** Structural equality; leaves compare with `leafEquals` (default: `===`, or the value's `equals`). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { NameTree, Path } from '../../src/naming/index.js'
+import { Addr, Name, NameTree, Path } from '../../src/naming/index.js'
 
 const read = NameTree.read
 const show = (t: NameTree<Path>) => NameTree.show(t)
@@ -199,6 +199,27 @@ describe('NameTree.eval', () => {
       expect(evals(text), text).toEqual(expected)
       expect(NameTree.eval(NameTree.simplify(read(text))) === undefined, text).toBe(expected === undefined)
     }
+  })
+
+  it('counts equal names once: a Name.Bound by its id alone, a Name.Path by its path (surprise 12)', () => {
+    const wn = (weight: number, t: NameTree<Name>) => NameTree.weighted(weight, t)
+    const bound = (id: string, residual: string, addr: Addr): NameTree<Name> =>
+      NameTree.leaf(Name.bound(Path.read(id), addr, Path.read(residual)))
+    const sameId = NameTree.union(
+      wn(1, bound('/$/inet/1', '/', Addr.bound([]))),
+      wn(2, bound('/$/inet/1', '/x', Addr.Neg)),
+    )
+    const set = NameTree.eval(sameId)
+    expect(set?.size).toBe(1)
+    const first = [...(set ?? [])][0]
+    expect(first?.kind === 'bound' && first.path.isEmpty).toBe(true)
+    const twoIds = NameTree.union(
+      wn(1, bound('/$/inet/1', '/', Addr.Neg)),
+      wn(1, bound('/$/inet/2', '/', Addr.Neg)),
+    )
+    expect(NameTree.eval(twoIds)?.size).toBe(2)
+    const paths = NameTree.union(wn(1, NameTree.leaf(Name.path('/a'))), wn(1, NameTree.leaf(Name.path('/a'))))
+    expect(NameTree.eval(paths)?.size).toBe(1)
   })
 
   it('weights play no part; degenerate nodes are Neg', () => {
