@@ -1,6 +1,6 @@
 /**
  * Configuration loading: YAML/JSON text to plain values, and io-ts decoding that reports every
- * problem with its field path.
+ * problem with its field path; linkerd-style router configs for the HTTP client.
  *
  * @example
  * ```ts
@@ -20,3 +20,16 @@ export {
   showFound,
   struct,
 } from './decode.js'
+export {
+  type ConfigClientOptions,
+  createClientFromConfig,
+  dtabCodec,
+  type InterpreterSpec,
+  pathCodec,
+  type RouterKinds,
+  type RouterNamerSpec,
+  type RouterSpec,
+  readRouterConfig,
+  routerConfigCodec,
+  transformersCodec,
+} from './router.js'
