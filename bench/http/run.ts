@@ -1,4 +1,4 @@
-// `npm run bench:http -- [--json] [--requests N] [--rounds N]`: the cost of the whole switchboard
+// `npm run bench:http -- [--json] [--requests N] [--rounds N]` (defaults 5000 and 10): the cost of the whole switchboard
 // stack against plain undici. Backends run in a separate process (bench/http/backend.ts). Four
 // clients send the same number of requests with the same concurrency (64 in flight), in rounds,
 // in a rotating order so that none always runs first or last:
@@ -39,8 +39,8 @@ const flag = (name: string, dflt: number) => {
   const i = args.indexOf(name)
   return i >= 0 ? Number(args[i + 1]) : dflt
 }
-const requests = flag('--requests', 20_000)
-const rounds = flag('--rounds', 5)
+const requests = flag('--requests', 5_000)
+const rounds = flag('--rounds', 10)
 const concurrency = 64
 const backends = 3
 

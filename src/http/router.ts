@@ -79,6 +79,8 @@ export interface RouterEnv {
   readonly endpoint: (address: Address, options: HttpEndpointOptions) => Service<HttpRequest, HttpResponse>
 }
 
+/** linkerd's default: `p2c` with `maxEffort` 5. */
+const DEFAULT_BALANCER = p2c({ maxEffort: 5 })
 const classifierOf = (req: RoutedRequest) => req.classifier
 const fromRequest: ResponseClassifier<RoutedRequest, HttpResponse> = (rr) => rr.request.classifier(rr)
 const discard = (rep: HttpResponse) => rep.body.discard()
@@ -134,7 +136,7 @@ class BoundClient {
     const lb = balancer<RoutedRequest, HttpResponse, Address>({
       addresses: name.addr,
       connect,
-      algorithm: params.loadBalancer ?? p2c(),
+      algorithm: params.loadBalancer ?? DEFAULT_BALANCER,
       clock: scheduler,
       random,
       stats,
