@@ -1,4 +1,4 @@
-// `npm run bench:http -- [--json] [--requests N] [--rounds N]` (defaults 5000 and 10): the cost of the whole switchboard
+// `npm run bench:http -- [--json] [--requests N] [--rounds N]` (defaults 5000, 20): the cost of the whole switchboard
 // stack against plain undici. Backends run in a separate process (bench/http/backend.ts). Four
 // clients send the same number of requests with the same concurrency (64 in flight), in rounds,
 // in a rotating order so that none always runs first or last:
@@ -7,8 +7,12 @@
 //             retries, stats, with default settings
 //   balancedPool undici's BalancedPool over the same endpoints
 //   cockatiel  undici.request (round robin over Pools) inside cockatiel retry + breaker + timeout
+// and, for information: switchboard's dispatcher under undici.request (sbDispatcher), the path
+// undici.fetch and the global fetch take (undici's request layer, then an interceptor); and fetch,
+// undici.fetch straight to the pools (rawFetch) against client.fetch (sbFetch).
 // Throughput is requests per second over a round (bodies read to the end); latency is per request,
-// start to end of body, in an HDR histogram per client over every round.
+// start to end of body, in an HDR histogram per client and round. The JSON ratios are medians over
+// rounds of switchboard / raw within each round.
 import { fork } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -25,7 +29,7 @@ import {
   wrap,
 } from 'cockatiel'
 import * as hdr from 'hdr-histogram-js'
-import { BalancedPool, Pool, request } from 'undici'
+import { BalancedPool, fetch, Pool, request } from 'undici'
 
 // The compiled package, as users run it (tsx would add its own helpers to every function). Loaded by
 // URL at run time, typed from the sources, so the type check of a fresh clone needs no dist/.
@@ -40,7 +44,7 @@ const flag = (name: string, dflt: number) => {
   return i >= 0 ? Number(args[i + 1]) : dflt
 }
 const requests = flag('--requests', 5_000)
-const rounds = flag('--rounds', 10)
+const rounds = flag('--rounds', 20)
 const concurrency = 64
 const backends = 3
 
@@ -73,6 +77,24 @@ const switchboard = async () => {
   await res.body.text()
 }
 
+// the same client through its undici dispatcher (what undici.fetch and the global fetch use)
+const viaDispatcher = async () => {
+  const res = await request('http://bench/bench', { dispatcher: client.dispatcher })
+  await res.body.text()
+}
+
+// fetch, for information: undici.fetch straight to the pools, and client.fetch
+let fr = 0
+const rawFetch = async () => {
+  const i = fr++ % pools.length
+  const res = await fetch(`${origins[i]}/bench`, { dispatcher: pools[i]! })
+  await res.text()
+}
+const sbFetch = async () => {
+  const res = await client.fetch('http://bench/bench')
+  await res.text()
+}
+
 const balanced = new BalancedPool(origins)
 const balancedPool = async () => {
   const res = await request(`${origins[0]}/bench`, { dispatcher: balanced })
@@ -99,6 +121,9 @@ const runners: [string, Runner][] = [
   ['switchboard', switchboard],
   ['balancedPool', balancedPool],
   ['cockatiel', cockatielClient],
+  ['sbDispatcher', viaDispatcher],
+  ['rawFetch', rawFetch],
+  ['sbFetch', sbFetch],
 ]
 const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 })
 const histograms = new Map(runners.map(([n]) => [n, newHistogram()]))
@@ -131,11 +156,14 @@ async function round(name: string, run: Runner, n: number, record: boolean): Pro
 
 // warm up every client (JIT, connections) before measuring
 for (const [name, run] of runners) await round(name, run, Math.min(5_000, requests), false)
+// Each round runs raw and switchboard back to back (which one first alternates), then the others in
+// a rotating order. The ratios are taken within a round, from that adjacent pair, so that the load
+// other processes put on the machine, which drifts over seconds, hits both sides alike.
+const [rawRunner, sbRunner, ...others] = runners
 for (let r = 0; r < rounds; r++) {
-  for (let k = 0; k < runners.length; k++) {
-    const [name, run] = runners[(r + k) % runners.length]!
-    rps.get(name)!.push(await round(name, run, requests, true))
-  }
+  const pair = r % 2 === 0 ? [rawRunner!, sbRunner!] : [sbRunner!, rawRunner!]
+  const rest = others.map((_, k) => others[(r + k) % others.length]!)
+  for (const [name, run] of [...pair, ...rest]) rps.get(name)!.push(await round(name, run, requests, true))
 }
 
 const median = (xs: number[]) => {
@@ -148,11 +176,15 @@ const result = {
   switchboardRps: Math.round(median(rps.get('switchboard')!)),
   balancedPoolRps: Math.round(median(rps.get('balancedPool')!)),
   cockatielRps: Math.round(median(rps.get('cockatiel')!)),
+  switchboardDispatcherRps: Math.round(median(rps.get('sbDispatcher')!)),
+  rawFetchRps: Math.round(median(rps.get('rawFetch')!)),
+  switchboardFetchRps: Math.round(median(rps.get('sbFetch')!)),
   throughputRatio: 0,
   p99Ratio: 0,
 }
-result.throughputRatio = Number((result.switchboardRps / result.rawRps).toFixed(3))
-result.p99Ratio = Number((median(p99s.get('switchboard')!) / median(p99s.get('raw')!)).toFixed(3))
+const perRound = (m: Map<string, number[]>) => m.get('switchboard')!.map((x, i) => x / m.get('raw')![i]!)
+result.throughputRatio = Number(median(perRound(rps)).toFixed(3))
+result.p99Ratio = Number(median(perRound(p99s)).toFixed(3))
 
 if (json) console.log(JSON.stringify(result))
 else {
