@@ -22,11 +22,18 @@ import { Path } from '../naming/path.js'
 import { type MountedNamer, NamerRegistry } from '../naming/registry.js'
 import { type InMemoryStats, inMemoryStats } from '../stats/stats.js'
 import { type Transformer, transformInterpreter, transformNamer } from '../transformers/transformer.js'
+import { ResponseBody } from './body.js'
 import { type HttpEndpointOptions, type HttpResponse, httpEndpoint } from './endpoint.js'
 import { headerToken, type Identifier, identify } from './identifiers.js'
 import { replayableBodies, routingInterceptor, UnsupportedRequestError, withQuery } from './interceptor.js'
 import { type ClientParams, type PerName, paramsResolver, type ServiceParams } from './params.js'
-import { currentContext, L5dHeaders, readDeadlineHeaders, readDtabHeaders } from './propagation.js'
+import {
+  currentContext,
+  L5dHeaders,
+  l5dErrorResponse,
+  readDeadlineHeaders,
+  readDtabHeaders,
+} from './propagation.js'
 import { type HttpHeaders, type HttpRequest, normalizeHeaders, type RequestBody } from './request.js'
 import { ResponseStream } from './response-stream.js'
 import { type RoutedRequest, Router } from './router.js'
@@ -84,6 +91,12 @@ export interface ClientOptions extends ClientParams, ServiceParams {
   readonly idleTtlMs?: number | undefined
   /** Set `l5d-dst-service`, `l5d-dst-client`, `l5d-dst-residual` on requests. Default true. */
   readonly dstHeaders?: boolean | undefined
+  /**
+   * Answer the stack's own failures as linkerd does, with a response instead of a rejection: 400 for
+   * an unidentified request or a malformed `l5d-dtab`, 502 otherwise, the message in `l5d-err`, and
+   * `l5d-retryable: true` when nothing was sent. Default false (the call rejects with the error).
+   */
+  readonly errorResponses?: boolean | undefined
   /**
    * Makes the service of one endpoint address (below failure accrual and the attempt timeout).
    * Default `httpEndpoint`: one undici `Pool` per endpoint. Tests and simulations put a fake here.
@@ -338,12 +351,26 @@ export function createClient(options: ClientOptions = {}): Client {
     )
   }
 
-  const guarded = (req: HttpRequest, signal: AbortSignal | undefined): Promise<HttpResponse> => {
-    try {
-      return route(req, signal)
-    } catch (error) {
-      return Promise.reject(error)
+  const respond = options.errorResponses ?? false
+  /** linkerd's error response for a failure of the stack (not for a caller who gave up). */
+  const asResponse = (error: unknown, signal: AbortSignal | undefined): HttpResponse => {
+    if (!respond || signal?.aborted) throw error
+    const rep = l5dErrorResponse(error)
+    return {
+      statusCode: rep.status,
+      statusMessage: '',
+      headers: rep.headers,
+      body: ResponseBody.of(rep.body),
     }
+  }
+  const guarded = (req: HttpRequest, signal: AbortSignal | undefined): Promise<HttpResponse> => {
+    let p: Promise<HttpResponse>
+    try {
+      p = route(req, signal)
+    } catch (error) {
+      p = Promise.reject(error)
+    }
+    return respond ? p.catch((error: unknown) => asResponse(error, signal)) : p
   }
 
   const agent = new Agent()
@@ -365,9 +392,8 @@ export function createClient(options: ClientOptions = {}): Client {
       }
     },
     async request(url, opts = {}) {
-      const req = requestOf(url, opts)
       const signal = opts.signal instanceof AbortSignal ? opts.signal : undefined
-      const rep = await route(req, signal)
+      const rep = await guarded(requestOf(url, opts), signal)
       const trailers: HttpHeaders = {}
       return {
         statusCode: rep.statusCode,

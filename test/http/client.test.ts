@@ -8,7 +8,7 @@ import { type Client, type ClientOptions, createClient } from '../../src/http/cl
 import { ConnectionFailedError } from '../../src/http/errors.js'
 import { path, UnidentifiedError } from '../../src/http/identifiers.js'
 import { UnsupportedRequestError } from '../../src/http/interceptor.js'
-import { runWithContext } from '../../src/http/propagation.js'
+import { encodeL5dErr, runWithContext } from '../../src/http/propagation.js'
 import { Addr } from '../../src/naming/addr.js'
 import { Address } from '../../src/naming/address.js'
 import { Dtab } from '../../src/naming/dtab.js'
@@ -290,6 +290,28 @@ describe('retries and requeues', () => {
     const refused = streams.filter((x) => x instanceof ConnectionFailedError)
     expect(refused.length).toBeGreaterThan(0)
     expect(live.seen.length).toBe(20 + (20 - refused.length))
+  })
+})
+
+describe('errorResponses', () => {
+  it("answers the stack's failures as linkerd does: 400 unidentified, 502 otherwise, with l5d-err", async () => {
+    const dead = await closedPort()
+    const c = client({
+      dtab: `/svc/gone => ${inet(dead)}`,
+      identifier: path(),
+      errorResponses: true,
+      failureAccrual: null,
+    })
+    const unidentified = await c.request('http://x/')
+    expect(unidentified.statusCode).toBe(400)
+    const message = await unidentified.body.text()
+    expect(message).toBe('Unknown destination: Request("GET /") / not enough segments in path')
+    expect(unidentified.headers['l5d-err']).toBe(encodeL5dErr(message))
+    const refused = await c.fetch('http://x/gone')
+    expect(refused.status).toBe(502)
+    // requeued until the per-request limit, then flagged NonRetryable: not marked retryable
+    expect(refused.headers.get('l5d-retryable')).toBeNull()
+    expect(await refused.text()).toContain('ECONNREFUSED')
   })
 })
 
