@@ -15,8 +15,10 @@ import type { Service } from '../core/service.js'
 import { Var } from '../core/var.js'
 import { Deadline } from '../limits/deadline.js'
 import type { Address } from '../naming/address.js'
+import type { DelegateTree } from '../naming/delegate-tree.js'
 import { Dtab } from '../naming/dtab.js'
-import { configuredDtabInterpreter, type NameInterpreter } from '../naming/interpreter.js'
+import { configuredDtabInterpreter, type Delegator, type NameInterpreter } from '../naming/interpreter.js'
+import type { NameBound } from '../naming/name.js'
 import type { Namer } from '../naming/namer.js'
 import { Path } from '../naming/path.js'
 import { type MountedNamer, NamerRegistry } from '../naming/registry.js'
@@ -120,6 +122,13 @@ export interface Client {
   ): Promise<Dispatcher.ResponseData>
   readonly dispatcher: Dispatcher
   readonly stats: InMemoryStats
+  /**
+   * How a logical name binds right now, step by step (linkerd's dtab playground): the dentries
+   * used, the namers' answers and each transformer's step as a `transformation` node. `dtab` adds
+   * local rules, as an `l5d-dtab` header would. Rejects with `UnsupportedRequestError` when the
+   * interpreter cannot explain itself.
+   */
+  delegate(path: Path | string, dtab?: Dtab | string): Promise<DelegateTree<NameBound>>
   /** Closes every connection pool and binding; in-flight requests finish first. */
   close(): Promise<void>
 }
@@ -263,11 +272,17 @@ export function createClient(options: ClientOptions = {}): Client {
 
   const dtab = liveDtab(options.dtab)
   const baseDtab = currentDtab(dtab)
-  let interpreter: NameInterpreter
+  let interpreter: NameInterpreter & Partial<Delegator>
   if (options.interpreter) {
     // An interpreter of its own (namerd's) has its own base dtab; ours is passed as local rules.
-    const inner = options.interpreter
-    interpreter = { bind: (local, path) => inner.bind(baseDtab().concat(local), path) }
+    const inner = options.interpreter as NameInterpreter & Partial<Delegator>
+    const innerDelegate = inner.delegate
+    interpreter = {
+      bind: (local, path) => inner.bind(baseDtab().concat(local), path),
+      ...(innerDelegate
+        ? { delegate: (local: Dtab, path: Path) => innerDelegate.call(inner, baseDtab().concat(local), path) }
+        : {}),
+    }
   } else {
     interpreter = configuredDtabInterpreter(dtab, { namers: registryOf(options.namers) })
   }
@@ -379,6 +394,13 @@ export function createClient(options: ClientOptions = {}): Client {
   return {
     dispatcher,
     stats,
+    async delegate(path, local = Dtab.empty) {
+      const explain = interpreter.delegate
+      if (!explain) throw new UnsupportedRequestError('this interpreter cannot explain its bindings')
+      const p = typeof path === 'string' ? Path.read(path) : path
+      const d = typeof local === 'string' ? Dtab.read(local) : local
+      return explain.call(interpreter, d, p).toPromise()
+    },
     async fetch(input, init) {
       const body = init?.body
       try {

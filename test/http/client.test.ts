@@ -12,11 +12,13 @@ import { encodeL5dErr, runWithContext } from '../../src/http/propagation.js'
 import { Addr } from '../../src/naming/addr.js'
 import { Address } from '../../src/naming/address.js'
 import { Dtab } from '../../src/naming/dtab.js'
+import { delegateTreeJson } from '../../src/naming/json.js'
 import { Name } from '../../src/naming/name.js'
 import { Namer } from '../../src/naming/namer.js'
 import { NameTree } from '../../src/naming/nametree.js'
 import { ParseError } from '../../src/naming/parse-error.js'
 import { Path } from '../../src/naming/path.js'
+import { portTransformer } from '../../src/transformers/port.js'
 import { closedPort, readBody, startServer, type TestServer } from './servers.js'
 
 const cleanup: (() => Promise<void>)[] = []
@@ -290,6 +292,29 @@ describe('retries and requeues', () => {
     const refused = streams.filter((x) => x instanceof ConnectionFailedError)
     expect(refused.length).toBeGreaterThan(0)
     expect(live.seen.length).toBe(20 + (20 - refused.length))
+  })
+})
+
+describe('transformers and delegation', () => {
+  it('interpreter transformers change where requests go, and delegate shows each step', async () => {
+    const users = await backend('users')
+    // The dtab names a port nothing listens on; the port transformer sends it to the backend.
+    const c = client({
+      dtab: '/svc/users => /$/inet/127.0.0.1/1',
+      transformers: [portTransformer({ port: users.port })],
+    })
+    const seen = await get(c, 'http://users/')
+    expect(seen.backend).toBe('users')
+    expect(seen.headers['l5d-dst-client']).toBe(`/%/io.l5d.port/${users.port}/$/inet/127.0.0.1/1`)
+    const tree = await c.delegate('/svc/users')
+    const json = delegateTreeJson(tree)
+    expect(json).toContain('"type":"transformation"')
+    expect(json).toContain('"name":"PortTransformer"')
+    expect(json).toContain(`"path":"/%/io.l5d.port/${users.port}/$/inet/127.0.0.1/1"`)
+    // local rules, as an l5d-dtab header would add
+    expect(delegateTreeJson(await c.delegate('/svc/users', '/svc/users => /$/inet/127.0.0.1/2'))).toContain(
+      '/$/inet/127.0.0.1/2',
+    )
   })
 })
 
