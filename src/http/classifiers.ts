@@ -79,15 +79,23 @@ export const baseHttpRule: HttpClassifier = (rr) => {
 }
 
 /**
- * `io.l5d.http.nonRetryable5XX`, the default: 5XX responses are non-retryable failures; everything
- * else follows the base rule.
+ * `io.l5d.http.nonRetryable5XX`, the default: 5XX responses are non-retryable failures, except that a
+ * retryable nack (an error flagged `Retryable | Rejected`: the server refused it before doing any
+ * work) is a retryable failure; everything else follows the base rule.
  *
  * @example
  * ```ts
  * createClient({ ..., service: { responseClassifier: nonRetryable5xx } })
  * ```
  */
-export const nonRetryable5xx: HttpClassifier = baseHttpRule
+export const nonRetryable5xx: HttpClassifier = (rr) => {
+  if (!rr.ok && isRetryableNack(rr.error)) return ResponseClass.RetryableFailure
+  return baseHttpRule(rr)
+}
+
+function isRetryableNack(error: unknown): boolean {
+  return isRequeueable(error) && (failureFlagsOf(error) & FailureFlags.Rejected) !== 0
+}
 
 function retryable5xxFor(methods: ReadonlySet<string>): HttpClassifier {
   return (rr) => {

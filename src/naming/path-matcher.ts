@@ -90,9 +90,12 @@ export class PathMatcher {
    */
   static read(pattern: string): PathMatcher {
     if (!pattern.startsWith('/')) throw new InvalidPathPatternError(pattern, "'/' expected at the start")
-    const parts = pattern === '/' ? [] : pattern.slice(1).split('/')
+    const parts = pattern.slice(1).split('/')
+    // Trailing slashes are ignored, as linkerd's split does (`/svc/` is `/svc`); an empty segment
+    // inside could never match a label, so it is refused rather than silently matching nothing.
+    while (parts.length > 0 && parts[parts.length - 1] === '') parts.pop()
     if (parts.some((p) => p === ''))
-      throw new InvalidPathPatternError(pattern, 'empty segment (a pattern has no "//" and no trailing "/")')
+      throw new InvalidPathPatternError(pattern, 'empty segment (a pattern has no "//")')
     return new PathMatcher(
       pattern,
       parts.map((p) => segmentOf(pattern, p)),

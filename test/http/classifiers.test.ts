@@ -42,8 +42,19 @@ describe('HTTP classifiers', () => {
     expect(show(nonRetryable5xx, rep('GET', 499))).toBe('Success')
     expect(show(nonRetryable5xx, rep('GET', 200))).toBe('Success')
     expect(show(nonRetryable5xx, err('GET', closed))).toBe('NonRetryableFailure')
+    expect(show(nonRetryable5xx, err('POST', boom))).toBe('NonRetryableFailure')
     expect(show(nonRetryable5xx, err('GET', withFailureFlags(boom, FailureFlags.Ignorable)))).toBe(
       'Ignorable',
+    )
+  })
+
+  it('nonRetryable5xx: a retryable nack is a retryable failure, a non-retryable one is not', () => {
+    const nack = withFailureFlags(new Error('nack'), FailureFlags.Retryable | FailureFlags.Rejected)
+    expect(show(nonRetryable5xx, err('POST', nack))).toBe('RetryableFailure')
+    const spent = withFailureFlags(nack, FailureFlags.NonRetryable, FailureFlags.Retryable)
+    expect(show(nonRetryable5xx, err('POST', spent))).toBe('NonRetryableFailure')
+    expect(show(nonRetryable5xx, err('POST', withFailureFlags(new Error('x'), FailureFlags.Retryable)))).toBe(
+      'NonRetryableFailure',
     )
   })
 

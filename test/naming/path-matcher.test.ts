@@ -35,8 +35,13 @@ describe('PathMatcher', () => {
     )
     expect(PathMatcher.substitute('{missing}', {})).toBe('{missing}')
   })
+  it('ignores trailing slashes in a pattern, as linkerd does', () => {
+    expect(PathMatcher.read('/svc/').match(Path.read('/svc/users'))).toEqual({})
+    expect(PathMatcher.read('/svc/{name}//').match(Path.read('/svc/users'))).toEqual({ name: 'users' })
+    expect(PathMatcher.read('/svc/').matches(Path.read('/other'))).toBe(false)
+  })
   it('rejects malformed patterns, naming the problem', () => {
-    for (const bad of ['svc', '/svc/', '//a', '/svc/{', '/svc/{}', '/svc/a}', '/svc/{a b}']) {
+    for (const bad of ['svc', '//a', '/a//b', '/svc/{', '/svc/{}', '/svc/a}', '/svc/{a b}']) {
       expect(() => PathMatcher.read(bad)).toThrow(InvalidPathPatternError)
     }
   })
