@@ -77,7 +77,7 @@ describe('HTTP client on loopback', () => {
     const probeMs = 300
     const victim = backends[1]!
     const victimAddress = `127.0.0.1:${victim.port}`
-    // What happens at the victim's endpoint after the kill: when each attempt started, when it failed.
+    // What happens at the victim's endpoint: when each attempt started, when it failed.
     let killedAt = Number.POSITIVE_INFINITY
     const attempts: { started: number; failedAt?: number }[] = []
     let servedAfterRestart = Number.POSITIVE_INFINITY
@@ -94,7 +94,8 @@ describe('HTTP client on loopback', () => {
           (req, signal) => {
             const started = performance.now()
             const attempt: { started: number; failedAt?: number } = { started }
-            if (started > killedAt && started < restartedAt) attempts.push(attempt)
+            // Attempts started just before the kill count too: their failures feed failure accrual.
+            if (started < restartedAt) attempts.push(attempt)
             return e(req, signal).then(
               (rep) => {
                 if (started >= restartedAt)
@@ -139,7 +140,9 @@ describe('HTTP client on loopback', () => {
     expect(ok / total).toBeGreaterThanOrEqual(0.999)
     // Out of rotation at the fifth failure: after it, the victim only gets probes, one per period.
     expect(client.stats.counterValue('rt/client/#/io.l5d.fs/web/failure_accrual/removals')).toBeGreaterThan(0)
-    const failures = attempts.filter((a) => a.failedAt !== undefined).map((a) => a.failedAt!)
+    const failures = attempts
+      .filter((a) => a.failedAt !== undefined && a.failedAt >= killedAt)
+      .map((a) => a.failedAt!)
     failures.sort((x, y) => x - y)
     expect(failures.length).toBeGreaterThanOrEqual(5)
     const markedDead = failures[4]!
