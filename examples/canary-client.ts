@@ -7,7 +7,9 @@
 
 import { pathToFileURL } from 'node:url'
 import { request } from 'undici'
+import { systemRandom } from '../src/core/random.js'
 import { Var } from '../src/core/var.js'
+import { pickName } from '../src/http/index.js'
 import { namerdInterpreter } from '../src/namerd/index.js'
 import { Addr, Dtab, type NameBound, type NameTree, Path } from '../src/naming/index.js'
 
@@ -20,31 +22,6 @@ export interface CanaryClientOptions {
   /** Stop after this many requests (default: run until stopped). */
   readonly requests?: number | undefined
   readonly log: (line: string) => void
-}
-
-/** One concrete name of a bound tree: the first usable alt branch, a union branch by weight. */
-function pick(tree: NameTree<NameBound>): NameBound | undefined {
-  switch (tree.kind) {
-    case 'leaf':
-      return tree.value
-    case 'alt':
-      for (const t of tree.trees) {
-        const n = pick(t)
-        if (n) return n
-      }
-      return undefined
-    case 'union': {
-      const total = tree.trees.reduce((s, w) => s + w.weight, 0)
-      let x = Math.random() * total
-      for (const w of tree.trees) {
-        x -= w.weight
-        if (x < 0) return pick(w.tree)
-      }
-      return undefined
-    }
-    default:
-      return undefined
-  }
 }
 
 /** Sends `rate` requests a second to whatever namerd says the path is; returns the tallies. */
@@ -97,7 +74,7 @@ export async function runCanaryClient(options: CanaryClientOptions): Promise<Rec
       await new Promise((r) => setTimeout(r, 1000 / options.rate))
       sent++
       const t = current.sample()
-      const name = t === undefined ? undefined : pick(t)
+      const name = t === undefined ? undefined : pickName(t, systemRandom)
       const addr = name?.addr.sample()
       let answer: string
       if (addr === undefined || addr.kind !== 'bound' || addr.addresses.length === 0) {
