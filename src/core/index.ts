@@ -11,6 +11,7 @@ export {
 } from './clock.js'
 export { InvalidOptionError, ServiceClosedError, SwitchboardError } from './errors.js'
 export { FailureFlags, failureFlagsOf, hasFailureFlags, isRequeueable, withFailureFlags } from './failure.js'
+export { importOptional, MissingDependencyError } from './optional.js'
 export { type Random, seededRandom, systemRandom } from './random.js'
 export { Filter, Service, type ServiceHooks } from './service.js'
 export { Status } from './status.js'
