@@ -1,17 +1,8 @@
-import { noop } from 'cockatiel'
-import {
-  Etcd3,
-  EtcdAuthenticationFailedError,
-  EtcdPermissionDeniedError,
-  GRPCDeadlineExceededError,
-  GRPCUnavailableError,
-  type IKeyValue,
-  type IOptions,
-  type IWatchResponse,
-  type Watcher,
-} from 'etcd3'
+import type { IPolicy } from 'cockatiel'
+import type { Etcd3, IKeyValue, IOptions, IWatchResponse, Watcher } from 'etcd3'
 import { Activity } from '../../core/activity.js'
 import { type Scheduler, systemScheduler } from '../../core/clock.js'
+import { importOptional } from '../../core/optional.js'
 import type { Random } from '../../core/random.js'
 import type { Var } from '../../core/var.js'
 import { Dtab } from '../../naming/dtab.js'
@@ -30,6 +21,28 @@ import {
   type VersionedDtab,
 } from './store.js'
 import type { Version } from './version.js'
+
+// etcd3 is an optional peer dependency: loading this module without it rejects with
+// MissingDependencyError ("switchboard/namerd/etcd needs the package "etcd3": npm install etcd3").
+const {
+  Etcd3: Etcd3Client,
+  EtcdAuthenticationFailedError,
+  EtcdPermissionDeniedError,
+  GRPCDeadlineExceededError,
+  GRPCUnavailableError,
+} = await importOptional<typeof import('etcd3')>('etcd3', 'switchboard/namerd/etcd')
+
+/**
+ * A policy that runs each call once: the store decides what a failure means, so etcd3's own
+ * retries and circuit breaker (cockatiel policies, cockatiel being etcd3's dependency, not ours)
+ * are replaced by this.
+ */
+const runOnce = {
+  execute: <T>(fn: (context: { signal: AbortSignal }) => T | Promise<T>, signal?: AbortSignal) =>
+    Promise.resolve().then(() => fn({ signal: signal ?? new AbortController().signal })),
+  onSuccess: () => ({ dispose: () => {} }),
+  onFailure: () => ({ dispose: () => {} }),
+} as unknown as IPolicy
 
 /**
  * Client TLS for etcd: PEM bytes, already read from files.
@@ -199,8 +212,8 @@ class EtcdDtabStore implements DtabStore, StoreHealthReporting {
       // The store decides what a failure means (503 to the writer, resume for the watch); etcd3's
       // default retries and circuit breaker would only delay both.
       faultHandling: {
-        host: () => noop,
-        global: noop,
+        host: () => runOnce,
+        global: runOnce,
         watchBackoff: this.watchBackoff(),
       },
       ...(tls && {
@@ -221,7 +234,7 @@ class EtcdDtabStore implements DtabStore, StoreHealthReporting {
       }),
       ...(options.auth && { auth: { username: options.auth.username, password: options.auth.password } }),
     }
-    this.client = new Etcd3(clientOptions)
+    this.client = new Etcd3Client(clientOptions)
     this.sync()
   }
 

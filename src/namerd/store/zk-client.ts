@@ -14,7 +14,16 @@
 //    forever. The handshake now gets a third of the session timeout (the client's ping interval).
 //
 // Each fix touches the connection manager of one client instance only.
-import zookeeper from 'node-zookeeper-client'
+import type * as Zk from 'node-zookeeper-client'
+import { importOptional } from '../../core/optional.js'
+
+/**
+ * node-zookeeper-client, an optional peer dependency: loading this module (and so
+ * `switchboard/namerd/zk`) without it rejects with MissingDependencyError naming the package.
+ */
+export const zookeeper: typeof Zk = (
+  await importOptional<{ default: typeof Zk }>('node-zookeeper-client', 'switchboard/namerd/zk')
+).default
 
 const STATE = { DISCONNECTED: 0, CONNECTING: 1, CONNECTED: 2, CONNECTED_READ_ONLY: 3, CLOSING: -1 } as const
 
@@ -29,7 +38,7 @@ interface ConnectionManagerInternals {
   on(event: 'state', f: (state: number) => void): void
 }
 
-function internals(client: zookeeper.Client): ConnectionManagerInternals | undefined {
+function internals(client: Zk.Client): ConnectionManagerInternals | undefined {
   const manager = (client as unknown as { connectionManager?: ConnectionManagerInternals }).connectionManager
   const ok =
     manager &&
@@ -42,7 +51,7 @@ function internals(client: zookeeper.Client): ConnectionManagerInternals | undef
 
 /** A ZooKeeper client whose `close()` is safe in every state. */
 export interface ZkClient {
-  readonly client: zookeeper.Client
+  readonly client: Zk.Client
   /** Ends the session if connected; otherwise stops reconnecting. Never throws. */
   close(): void
 }
@@ -57,7 +66,7 @@ export interface ZkClient {
  * close()
  * ```
  */
-export function zkClient(connectString: string, options: Partial<zookeeper.Option>): ZkClient {
+export function zkClient(connectString: string, options: Partial<Zk.Option>): ZkClient {
   const client = zookeeper.createClient(connectString, options)
   const handshakeTimeoutMs = Math.max(500, Math.floor((options.sessionTimeout ?? 30_000) / 3))
   const manager = internals(client)

@@ -1,4 +1,4 @@
-import zookeeper from 'node-zookeeper-client'
+import type * as Zk from 'node-zookeeper-client'
 import { Activity } from '../../core/activity.js'
 import { type Scheduler, systemScheduler } from '../../core/clock.js'
 import type { Var } from '../../core/var.js'
@@ -17,7 +17,7 @@ import {
   type VersionedDtab,
 } from './store.js'
 import type { Version } from './version.js'
-import { zkClient } from './zk-client.js'
+import { zkClient, zookeeper } from './zk-client.js'
 
 /**
  * One ZooKeeper ACL entry: `perms` is a subset of `crwda` (create, read, write, delete, admin).
@@ -109,7 +109,7 @@ const PERMISSION_BITS: Record<string, number> = {
   a: zookeeper.Permission.ADMIN,
 }
 
-function toAcl(acl: ZkAcl): zookeeper.ACL {
+function toAcl(acl: ZkAcl): Zk.ACL {
   let perms = 0
   for (const p of acl.perms) perms |= PERMISSION_BITS[p] ?? 0
   return new zookeeper.ACL(perms, new zookeeper.Id(acl.scheme, acl.id))
@@ -153,7 +153,7 @@ export function zkDtabStore(options: ZkDtabStoreOptions): DtabStore & StoreHealt
   return new ZkDtabStore(options)
 }
 
-type Callback<T> = (error: Error | zookeeper.Exception | null, result: T) => void
+type Callback<T> = (error: Error | Zk.Exception | null, result: T) => void
 
 class ZkDtabStore implements DtabStore, StoreHealthReporting {
   private readonly prefix: string
@@ -163,9 +163,9 @@ class ZkDtabStore implements DtabStore, StoreHealthReporting {
   private readonly tracker: HealthTracker
   private readonly scheduler: Scheduler
   private readonly stats: StatsReceiver
-  private readonly acls: zookeeper.ACL[]
+  private readonly acls: Zk.ACL[]
   private readonly timeoutMs: number
-  private client: zookeeper.Client
+  private client: Zk.Client
   private closeClient: () => void = () => {}
   /**
    * Responses on one session arrive in the order ZooKeeper applied them, so the arrival count is
@@ -245,7 +245,7 @@ class ZkDtabStore implements DtabStore, StoreHealthReporting {
     // refuses with BadVersion when the node exists and NoNode when it does not.
     const expected = zkVersionOf(version) ?? -2
     try {
-      await this.run<zookeeper.Stat>(
+      await this.run<Zk.Stat>(
         namespace,
         client,
         (cb) => client.setData(path, data, expected, cb),
@@ -266,7 +266,7 @@ class ZkDtabStore implements DtabStore, StoreHealthReporting {
     // created and deleted again between every two of our steps.
     for (let attempt = 0; attempt < 10; attempt++) {
       try {
-        await this.run<zookeeper.Stat>(
+        await this.run<Zk.Stat>(
           namespace,
           client,
           (cb) => client.setData(path, data, -1, cb),
@@ -329,7 +329,7 @@ class ZkDtabStore implements DtabStore, StoreHealthReporting {
    * The client to write with once the store is synced, or `DtabStoreUnavailable` at once when it
    * is not connected.
    */
-  private async writable(): Promise<zookeeper.Client> {
+  private async writable(): Promise<Zk.Client> {
     // The client queues requests while disconnected and sends them when it reconnects, which
     // would hold a writer for as long as ZooKeeper is away; fail fast instead.
     const status = this.tracker.status
@@ -354,7 +354,7 @@ class ZkDtabStore implements DtabStore, StoreHealthReporting {
    */
   private run<T>(
     namespace: string,
-    client: zookeeper.Client,
+    client: Zk.Client,
     call: (cb: Callback<T>) => void,
     written?: (result: T) => MirroredValue,
   ): Promise<T> {
@@ -394,7 +394,7 @@ class ZkDtabStore implements DtabStore, StoreHealthReporting {
   }
 
   /** Opens a session and wires its state changes to health and resyncs. */
-  private connect(): zookeeper.Client {
+  private connect(): Zk.Client {
     const { client, close } = zkClient(this.connectString, {
       sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
       spinDelay: 200,
@@ -405,7 +405,7 @@ class ZkDtabStore implements DtabStore, StoreHealthReporting {
       client.addAuthInfo(this.options.authInfo.scheme, Buffer.from(this.options.authInfo.auth, 'utf8'))
     }
     this.stats.counter('sessions').incr()
-    client.on('state', (state: zookeeper.State) => {
+    client.on('state', (state: Zk.State) => {
       if (this.closed || client !== this.client) return
       if (state === zookeeper.State.SYNC_CONNECTED) {
         this.tracker.connected(
@@ -432,7 +432,7 @@ class ZkDtabStore implements DtabStore, StoreHealthReporting {
   }
 
   /** Makes sure the prefix exists, then reads every namespace with watches. */
-  private resync(client: zookeeper.Client): void {
+  private resync(client: Zk.Client): void {
     const detail = (e: unknown) => `zookeeper ${this.connectString}: reading ${this.prefix}: ${describe(e)}`
     client.mkdirp(this.prefix, this.acls, (error) => {
       if (this.closed || client !== this.client) return
@@ -446,7 +446,7 @@ class ZkDtabStore implements DtabStore, StoreHealthReporting {
   }
 
   /** The one watcher of this store: every event re-reads what changed, which re-arms the watch. */
-  private readonly onEvent = (event: zookeeper.Event) => {
+  private readonly onEvent = (event: Zk.Event) => {
     if (this.closed) return
     this.stats.counter('watch/events').incr()
     const client = this.client
@@ -461,7 +461,7 @@ class ZkDtabStore implements DtabStore, StoreHealthReporting {
     else this.readData(client, namespace)
   }
 
-  private readChildren(client: zookeeper.Client, full: boolean): void {
+  private readChildren(client: Zk.Client, full: boolean): void {
     client.getChildren(this.prefix, this.onEvent, (error, children) => {
       if (this.closed || client !== this.client) return
       const order = this.arrive()
@@ -496,7 +496,7 @@ class ZkDtabStore implements DtabStore, StoreHealthReporting {
     })
   }
 
-  private readAll(client: zookeeper.Client, order: bigint, names: readonly string[]): void {
+  private readAll(client: Zk.Client, order: bigint, names: readonly string[]): void {
     const all = new Map<string, { order: bigint; value: MirroredValue }>()
     let left = names.length
     const finish = () => {
@@ -515,7 +515,7 @@ class ZkDtabStore implements DtabStore, StoreHealthReporting {
     }
   }
 
-  private readData(client: zookeeper.Client, namespace: string): void {
+  private readData(client: Zk.Client, namespace: string): void {
     this.getData(client, namespace, (order, value) => this.mirror.apply(namespace, order, value))
   }
 
@@ -524,7 +524,7 @@ class ZkDtabStore implements DtabStore, StoreHealthReporting {
    * (the reconnect reads everything again); a read we may not do reports `DtabStoreForbidden`.
    */
   private getData(
-    client: zookeeper.Client,
+    client: Zk.Client,
     namespace: string,
     then: (order: bigint, value: MirroredValue) => void,
   ): void {

@@ -1,0 +1,79 @@
+// etcd3 and node-zookeeper-client are optional peer dependencies. Without them the core loads,
+// and the etcd / ZooKeeper stores fail with MissingDependencyError naming the package to install.
+// Absence is simulated in a child process by a resolution hook that refuses the package by name.
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+
+const run = promisify(execFile)
+const root = fileURLToPath(new URL('../../..', import.meta.url))
+const hook = fileURLToPath(new URL('./hide-packages.mjs', import.meta.url))
+
+/** Runs `script` (an ES module body) under tsx with the given packages hidden; prints its output. */
+async function withHidden(hide: string, script: string): Promise<string> {
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', '--import', hook, '--input-type=module', '-e', script],
+    { cwd: root, env: { ...process.env, SWITCHBOARD_HIDE: hide }, timeout: 60_000 },
+  )
+  return stdout.trim()
+}
+
+const CORE = [
+  'index',
+  'core/index',
+  'naming/index',
+  'namerd/index',
+  'http/index',
+  'config/index',
+  'namers/index',
+  'balancer/index',
+]
+
+describe('optional peer dependencies', { timeout: 90_000 }, () => {
+  it('the hook really hides a package', async () => {
+    const out = await withHidden(
+      'etcd3',
+      "await import('etcd3').then(() => console.log('loaded'), (e) => console.log(e.code))",
+    )
+    expect(out).toBe('ERR_MODULE_NOT_FOUND')
+  })
+
+  it('every core subpath loads without etcd3 and node-zookeeper-client', async () => {
+    const imports = CORE.map((m) => `await import('./src/${m}.ts')`).join('; ')
+    const out = await withHidden('etcd3,node-zookeeper-client', `${imports}; console.log('ok')`)
+    expect(out).toBe('ok')
+  })
+
+  it.each([
+    ['etcd3', 'namerd/store/etcd', 'switchboard/namerd/etcd'],
+    ['node-zookeeper-client', 'namerd/store/zk', 'switchboard/namerd/zk'],
+  ])('without %s, %s fails naming the package', async (pkg, module, subpath) => {
+    const out = await withHidden(
+      pkg,
+      `try { await import('./src/${module}.ts'); console.log('loaded') }
+       catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, pkg: e.packageName, message: e.message })) }`,
+    )
+    expect(JSON.parse(out)).toEqual({
+      name: 'MissingDependencyError',
+      code: 'MissingDependency',
+      pkg,
+      message: `${subpath} needs the package "${pkg}": npm install ${pkg}`,
+    })
+  })
+
+  it('a namerd config with io.l5d.etcd says which package to install', async () => {
+    const out = await withHidden(
+      'etcd3',
+      `import { namerdMain } from './src/cli/namerd-main.ts'
+       const lines = []
+       const config = 'admin: { port: 0 }\\nstorage: { kind: io.l5d.etcd, experimental: true }\\nnamers: []\\ninterfaces: [{ kind: io.l5d.httpController, port: 0 }]\\n'
+       const out = await namerdMain(['-'], { stdout: (l) => lines.push('out ' + l), stderr: (l) => lines.push('err ' + l), readStdin: async () => config })
+       if ('namerd' in out) { await out.namerd.close(); console.log('started') } else console.log(JSON.stringify({ code: out.exitCode, lines }))`,
+    )
+    const { code, lines } = JSON.parse(out) as { code: number; lines: string[] }
+    expect(code).toBe(1)
+    expect(lines.join('\n')).toContain('switchboard/namerd/etcd needs the package "etcd3": npm install etcd3')
+  })
+})
