@@ -7,6 +7,16 @@ import { parse as parseYaml } from 'yaml'
 import { addrFromJson, delegateTreeFromJson, type WireBound } from '../namerd/client/wire.js'
 import type { Addr } from '../naming/addr.js'
 import { DelegateTree } from '../naming/delegate-tree.js'
+import {
+  EXIT_OK,
+  EXIT_USAGE,
+  type FlagSpec,
+  type ParsedFlags,
+  packageVersion,
+  parseFlags,
+  UsageError,
+} from './common.js'
+import { completionScript } from './namerctl-completion.js'
 
 /** Where namerctl writes, reads and looks things up. */
 export interface NamerctlIo {
@@ -25,8 +35,11 @@ interface JsonDentry {
   dst: string
 }
 
-/** A failure: exits 255 with `Error: <message>` and the usage on stderr, the message on stdout. */
+/** A failure at run time: exits 255 (as linkerd's namerctl does) with `Error: <message>` on stderr. */
 class CommandError extends Error {}
+
+/** Exit code of a failure at run time (namerd unreachable or answering an error, bad base URL). */
+export const NAMERCTL_EXIT_FAILURE = 255
 
 const CONFIG_NAMES = ['.namerctl.yaml', '.namerctl.yml', '.namerctl.json']
 
@@ -39,11 +52,18 @@ Available Commands:
   dtab        Control namer's dtab interface
   delegate    Show how a path is delegated in a namespace
   resolve     Show the addresses a path resolves to in a namespace
+  completion  Print a shell completion script (bash or zsh)
 
 Flags:
-      --base-url string   namer location (e.g. http://namerd.example.com:4180)
+      --base-url string   namer location (e.g. http://namerd.example.com:4180); or NAMERCTL_BASE_URL,
+                          or base-url in the config file
       --config string     config file (default is .namerctl.yaml in this or a parent directory)
+      --token string      bearer token for namerd's authToken; or NAMERCTL_TOKEN, or token in the
+                          config file
   -h, --help              help for namerctl
+  -V, --version           print the version of namerctl
+
+Exit codes: 0 success, 2 usage error, 255 failure (namerd unreachable or answering an error).
 
 Use "namerctl [command] --help" for more information about a command.
 `
@@ -72,6 +92,8 @@ Flags:
   delete: 'Usage:\n  namerctl dtab delete <name> [flags]\n\nAliases:\n  delete, del, rm\n',
   delegate:
     "Usage:\n  namerctl delegate <namespace> <path> [flags]\n\nFlags:\n      --dtab string   extra dtab entries, applied after the namespace's\n      --json          Print json\n",
+  completion:
+    'Usage:\n  namerctl completion bash|zsh\n\nPrints a completion script for the shell. Load it with:\n  bash: source <(namerctl completion bash)      (or save it in /etc/bash_completion.d/namerctl)\n  zsh:  source <(namerctl completion zsh)       (or save it as _namerctl in a directory of $fpath)\n',
   resolve:
     "Usage:\n  namerctl resolve <namespace> <path> [flags]\n\nFlags:\n      --dtab string   extra dtab entries, applied after the namespace's\n      --json          Print json\n",
 }
@@ -90,95 +112,89 @@ const ALIASES: Record<string, string> = {
   rm: 'delete',
 }
 
-interface Flags {
-  baseUrl?: string
-  config?: string
-  json: boolean
-  pretty: boolean
-  version: string
-  dtab?: string
-  help: boolean
-}
+const FLAGS = {
+  'base-url': { type: 'string' },
+  config: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean' },
+  pretty: { type: 'boolean' },
+  dtab: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const satisfies FlagSpec
 
-function parseBool(flag: string, v: string): boolean {
-  if (['true', '1', 't', 'TRUE', 'True', 'T'].includes(v)) return true
-  if (['false', '0', 'f', 'FALSE', 'False', 'F'].includes(v)) return false
-  throw new CommandError(
-    `invalid argument "${v}" for "--${flag}" flag: strconv.ParseBool: parsing "${v}": invalid syntax`,
-  )
+/** `dtab update --version <etag>` keeps linkerd's meaning; elsewhere `--version` prints ours. */
+const UPDATE_FLAGS = { ...FLAGS, version: { type: 'string' } } as const satisfies FlagSpec
+
+type Flags = ParsedFlags<typeof UPDATE_FLAGS> & { showVersion?: boolean }
+
+const TAKES_VALUE = new Set(['--base-url', '--config', '--token', '--dtab', '--version'])
+
+/** Whether the command line is `dtab update` (or `dtab up`), looked at before the flags are parsed. */
+function isUpdate(args: readonly string[]): boolean {
+  const words: string[] = []
+  for (let i = 0; i < args.length && words.length < 2; i++) {
+    const a = args[i]!
+    if (a === '--') break
+    if (a.startsWith('-') && a !== '-') {
+      if (!a.includes('=') && TAKES_VALUE.has(a)) i++
+      continue
+    }
+    words.push(a)
+  }
+  return words[0] === 'dtab' && (words[1] === 'update' || words[1] === 'up')
 }
 
 function parseArgs(args: readonly string[]): { flags: Flags; positional: string[] } {
-  const flags: Flags = { json: false, pretty: true, version: '', help: false }
-  const positional: string[] = []
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!
-    if (a === '--') {
-      positional.push(...args.slice(i + 1))
-      break
-    }
-    if (!a.startsWith('-') || a === '-') {
-      positional.push(a)
-      continue
-    }
-    const eq = a.indexOf('=')
-    const name = (eq >= 0 ? a.slice(0, eq) : a).replace(/^--?/, '')
-    const inline = eq >= 0 ? a.slice(eq + 1) : undefined
-    const value = () => {
-      if (inline !== undefined) return inline
-      const v = args[++i]
-      if (v === undefined) throw new CommandError(`flag needs an argument: --${name}`)
-      return v
-    }
-    switch (name) {
-      case 'base-url':
-        flags.baseUrl = value()
-        break
-      case 'config':
-        flags.config = value()
-        break
-      case 'version':
-        flags.version = value()
-        break
-      case 'dtab':
-        flags.dtab = value()
-        break
-      case 'json':
-        flags.json = inline === undefined ? true : parseBool(name, inline)
-        break
-      case 'pretty':
-        flags.pretty = inline === undefined ? true : parseBool(name, inline)
-        break
-      case 'h':
-      case 'help':
-        flags.help = true
-        break
-      default:
-        throw new CommandError(`unknown flag: ${a.startsWith('--') ? `--${name}` : a}`)
-    }
-  }
-  return { flags, positional }
+  if (isUpdate(args)) return parseFlags(args, UPDATE_FLAGS)
+  const { flags, positional } = parseFlags(args, FLAGS)
+  const { version, ...rest } = flags
+  return { flags: { ...rest, ...(version === true && { showVersion: true }) }, positional }
 }
 
-/** The base URL: `--base-url`, then `NAMERCTL_BASE_URL`, then `base-url` in a `.namerctl.*` file. */
-function baseUrlOf(flags: Flags, io: NamerctlIo): URL {
-  let value = flags.baseUrl ?? io.env['NAMERCTL_BASE_URL'] ?? ''
-  if (value === '') {
-    const file = flags.config !== undefined ? resolvePath(io.cwd, flags.config) : findConfig(io.cwd)
-    if (file !== undefined) {
-      let parsed: unknown
-      try {
-        parsed = parseYaml(readFileSync(file, 'utf8'))
-      } catch (error) {
-        throw new CommandError(`cannot read config file ${file}: ${(error as Error).message}`)
+interface Connection {
+  readonly base: URL
+  readonly token: string | undefined
+  /** Where the token came from, for the message of a 401. */
+  readonly tokenSource: string
+}
+
+/**
+ * The base URL (`--base-url`, then `NAMERCTL_BASE_URL`, then `base-url` in a `.namerctl.*` file) and
+ * the token (`--token`, then `NAMERCTL_TOKEN`, then `token` in that file).
+ */
+function connect(flags: Flags, io: NamerctlIo): Connection {
+  let fileValues: Record<string, unknown> | undefined
+  let fileName: string | undefined
+  const fromFile = (key: string): string | undefined => {
+    if (fileValues === undefined) {
+      fileValues = {}
+      const file = flags.config !== undefined ? resolvePath(io.cwd, flags.config) : findConfig(io.cwd)
+      if (file !== undefined) {
+        fileName = file
+        let parsed: unknown
+        try {
+          parsed = parseYaml(readFileSync(file, 'utf8'))
+        } catch (error) {
+          throw new CommandError(`cannot read config file ${file}: ${(error as Error).message}`)
+        }
+        if (typeof parsed === 'object' && parsed !== null) fileValues = parsed as Record<string, unknown>
       }
-      const v =
-        typeof parsed === 'object' && parsed !== null
-          ? (parsed as Record<string, unknown>)['base-url']
-          : undefined
-      if (typeof v === 'string') value = v
     }
+    const v = fileValues[key]
+    return typeof v === 'string' && v !== '' ? v : undefined
   }
+  const envToken = io.env['NAMERCTL_TOKEN']
+  let token: string | undefined
+  let tokenSource = ''
+  if (flags.token !== undefined && flags.token !== '') [token, tokenSource] = [flags.token, '--token']
+  else if (envToken !== undefined && envToken !== '') [token, tokenSource] = [envToken, 'NAMERCTL_TOKEN']
+  else {
+    token = fromFile('token')
+    if (token !== undefined) tokenSource = `the token key of ${fileName}`
+  }
+  let value = flags['base-url'] ?? io.env['NAMERCTL_BASE_URL'] ?? ''
+  if (value === '') value = fromFile('base-url') ?? ''
   if (value === '') throw new CommandError('empty base URL')
   let url: URL
   try {
@@ -187,7 +203,7 @@ function baseUrlOf(flags: Flags, io: NamerctlIo): URL {
     throw new CommandError(`invalid base URL: ${value}`)
   }
   if (url.host === '' || !/^https?:$/.test(url.protocol)) throw new CommandError(`invalid base URL: ${value}`)
-  return url
+  return { base: url, token, tokenSource }
 }
 
 function findConfig(from: string): string | undefined {
@@ -217,19 +233,28 @@ interface Reply {
 }
 
 async function call(
+  conn: Connection,
   url: string,
   method: string,
   headers: Record<string, string> = {},
   body?: string,
 ): Promise<Reply> {
   let r: Awaited<ReturnType<typeof request>>
+  const all = conn.token === undefined ? headers : { ...headers, authorization: `Bearer ${conn.token}` }
   try {
-    r = await request(url, { method: method as 'GET', headers, body: body ?? null })
+    r = await request(url, { method: method as 'GET', headers: all, body: body ?? null })
   } catch (error) {
     throw new CommandError(`${method} ${url}: ${(error as Error).message}`)
   }
   const etag = r.headers['etag']
-  return { status: r.statusCode, etag: typeof etag === 'string' ? etag : '', body: await r.body.text() }
+  const text = await r.body.text()
+  if (r.statusCode === 401)
+    throw new CommandError(
+      conn.token === undefined
+        ? `namerd refused the request: 401 Unauthorized (its interface has an authToken). Give the token with --token, the NAMERCTL_TOKEN environment variable or a "token" key in .namerctl.yaml`
+        : `namerd refused the token from ${conn.tokenSource}: 401 Unauthorized. Check that it equals the authToken of namerd's interface`,
+    )
+  return { status: r.statusCode, etag: typeof etag === 'string' ? etag : '', body: text }
 }
 
 const statusLine = (status: number) => `${status} ${STATUS_CODES[status] ?? ''}`.trimEnd()
@@ -296,15 +321,15 @@ async function readDtabFile(
 }
 
 function expectArgs(positional: string[], n: number, message: string) {
-  if (positional.length !== n) throw new CommandError(message)
+  if (positional.length !== n) throw new UsageError(message)
 }
 
 async function dtabCommand(cmd: string, args: string[], flags: Flags, io: NamerctlIo): Promise<void> {
   switch (cmd) {
     case 'list': {
       expectArgs(args, 0, 'list does not take arguments')
-      const base = baseUrlOf(flags, io)
-      const r = await call(apiUrl(base, '/api/1/dtabs'), 'GET', { accept: 'application/json' })
+      const conn = connect(flags, io)
+      const r = await call(conn, apiUrl(conn.base, '/api/1/dtabs'), 'GET', { accept: 'application/json' })
       if (r.status !== 200) throw unexpected(r)
       const names = JSON.parse(r.body) as string[]
       io.stdout(flags.json ? `${goJson(names)}\n` : `${names.join('\n')}\n`)
@@ -312,26 +337,30 @@ async function dtabCommand(cmd: string, args: string[], flags: Flags, io: Namerc
     }
     case 'get': {
       expectArgs(args, 1, 'get requires a name argument')
-      const base = baseUrlOf(flags, io)
-      const r = await call(apiUrl(base, `/api/1/dtabs/${args[0]}`), 'GET', { accept: 'application/json' })
+      const conn = connect(flags, io)
+      const r = await call(conn, apiUrl(conn.base, `/api/1/dtabs/${args[0]}`), 'GET', {
+        accept: 'application/json',
+      })
       if (r.status === 404) throw notFound()
       if (r.status !== 200) throw unexpected(r)
       const dtab = JSON.parse(r.body) as JsonDentry[]
       if (flags.json) io.stdout(`${goJson({ version: r.etag, dtab })}\n`)
-      else if (flags.pretty) io.stdout(`${r.etag === '' ? '' : `# version ${r.etag}\n`}${prettyDtab(dtab)}`)
+      else if (flags.pretty !== false)
+        io.stdout(`${r.etag === '' ? '' : `# version ${r.etag}\n`}${prettyDtab(dtab)}`)
       else io.stdout(`${dtab.map((d) => `${d.prefix}=>${d.dst};`).join('')}\n`)
       return
     }
     case 'create':
     case 'update': {
       expectArgs(args, 2, `${cmd} requires a name and file path`)
-      const base = baseUrlOf(flags, io)
+      const conn = connect(flags, io)
       const file = await readDtabFile(args[1]!, io)
       const headers: Record<string, string> = { 'content-type': file.type }
-      const version = file.version !== '' ? file.version : flags.version
+      const version = file.version !== '' ? file.version : (flags.version ?? '')
       if (cmd === 'update' && version !== '') headers['if-match'] = version
       const r = await call(
-        apiUrl(base, `/api/1/dtabs/${args[0]}`),
+        conn,
+        apiUrl(conn.base, `/api/1/dtabs/${args[0]}`),
         cmd === 'create' ? 'POST' : 'PUT',
         headers,
         file.body,
@@ -343,8 +372,8 @@ async function dtabCommand(cmd: string, args: string[], flags: Flags, io: Namerc
     }
     case 'delete': {
       expectArgs(args, 1, 'delete requires one argument')
-      const base = baseUrlOf(flags, io)
-      const r = await call(apiUrl(base, `/api/1/dtabs/${args[0]}`), 'DELETE')
+      const conn = connect(flags, io)
+      const r = await call(conn, apiUrl(conn.base, `/api/1/dtabs/${args[0]}`), 'DELETE')
       if (r.status === 404) throw notFound()
       if (![200, 201, 204].includes(r.status)) throw unexpected(r)
       io.stdout(`Deleted ${args[0]}\n`)
@@ -373,10 +402,12 @@ async function namesCommand(
   io: NamerctlIo,
 ): Promise<void> {
   expectArgs(args, 2, `${cmd} requires a namespace and a path`)
-  const base = baseUrlOf(flags, io)
+  const conn = connect(flags, io)
   const query: Record<string, string> = { path: args[1]! }
   if (flags.dtab !== undefined) query['dtab'] = flags.dtab
-  const r = await call(apiUrl(base, `/api/1/${cmd}/${args[0]}`, query), 'GET', { accept: 'application/json' })
+  const r = await call(conn, apiUrl(conn.base, `/api/1/${cmd}/${args[0]}`, query), 'GET', {
+    accept: 'application/json',
+  })
   if (r.status !== 200)
     throw new CommandError(
       `unexpected response: ${statusLine(r.status)}${r.body ? `: ${r.body.trim()}` : ''}`,
@@ -412,15 +443,17 @@ async function namesCommand(
 function usageOf(positional: readonly string[]): string {
   const [top, sub] = positional
   if (top === 'dtab') return (sub !== undefined && USAGES[ALIASES[sub] ?? '']) || USAGES['dtab']!
-  if (top === 'delegate' || top === 'resolve') return USAGES[top]!
+  if (top === 'delegate' || top === 'resolve' || top === 'completion') return USAGES[top]!
   return ROOT_USAGE
 }
 
 /**
- * The `namerctl` command (linkerd's Go CLI, same flags, output and exit codes): `dtab list|get|
- * create|update|delete` against namerd's HTTP API, plus `delegate` and `resolve`. Returns the exit
- * code: 0, or 255 after printing `Error: <message>` and the usage on stderr and the message on
- * stdout.
+ * The `namerctl` command (linkerd's Go CLI, same flags and output): `dtab list|get|create|update|
+ * delete` against namerd's HTTP API, plus `delegate`, `resolve` and `completion bash|zsh`. Requests
+ * carry `Authorization: Bearer <token>` when a token is given (`--token`, `NAMERCTL_TOKEN` or
+ * `token` in `.namerctl.yaml`). Returns the exit code: 0; 2 after a usage error (`Error: <message>`
+ * and the usage on stderr); 255 after a failure (`Error: <message>` on stderr). `--help` prints
+ * the usage and `--version` the version on stdout.
  *
  * @example
  * ```ts
@@ -436,9 +469,13 @@ export async function namerctlMain(args: readonly string[], io: NamerctlIo): Pro
     positional = parsed.positional
     const { flags } = parsed
     const [top, ...rest] = positional
+    if (flags.showVersion) {
+      io.stdout(`namerctl ${packageVersion()}\n`)
+      return EXIT_OK
+    }
     if (flags.help || top === undefined || top === 'help') {
       io.stdout(usageOf(top === 'help' ? rest : positional))
-      return 0
+      return EXIT_OK
     }
     if (top === 'dtab') {
       const [sub, ...subArgs] = rest
@@ -446,22 +483,32 @@ export async function namerctlMain(args: readonly string[], io: NamerctlIo): Pro
       if (cmd === undefined) {
         if (sub === undefined) {
           io.stdout(USAGES['dtab']!)
-          return 0
+          return EXIT_OK
         }
-        throw new CommandError(`unknown command "${sub}" for "namerctl dtab"`)
+        throw new UsageError(`unknown command "${sub}" for "namerctl dtab"`)
       }
       await dtabCommand(cmd, subArgs, flags, io)
-      return 0
+      return EXIT_OK
     }
     if (top === 'delegate' || top === 'resolve') {
       await namesCommand(top, rest, flags, io)
-      return 0
+      return EXIT_OK
     }
-    throw new CommandError(`unknown command "${top}" for "namerctl"`)
+    if (top === 'completion') {
+      expectArgs(rest, 1, 'completion requires a shell: bash or zsh')
+      const shell = rest[0]!
+      if (shell !== 'bash' && shell !== 'zsh') throw new UsageError(`unknown shell "${shell}": bash or zsh`)
+      io.stdout(completionScript(shell))
+      return EXIT_OK
+    }
+    throw new UsageError(`unknown command "${top}" for "namerctl"`)
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
-    io.stderr(`Error: ${message}\n${usageOf(positional)}`)
-    io.stdout(`${message}\n`)
-    return 255
+    if (error instanceof UsageError) {
+      io.stderr(`Error: ${message}\n${usageOf(positional)}`)
+      return EXIT_USAGE
+    }
+    io.stderr(`Error: ${message}\n`)
+    return NAMERCTL_EXIT_FAILURE
   }
 }

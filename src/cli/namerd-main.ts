@@ -3,6 +3,7 @@ import { isLeft } from 'fp-ts/lib/Either.js'
 import { decodeConfig, parseConfigText } from '../config/decode.js'
 import { type NamerdKinds, type NamerdSpec, namerdConfigCodec } from '../namerd/config.js'
 import { type Namerd, startNamerd } from '../namerd/server.js'
+import { EXIT_OK, EXIT_USAGE, type FlagSpec, packageVersion, parseFlags, UsageError } from './common.js'
 
 /** Where the namerd command writes and reads. */
 export interface NamerdIo {
@@ -12,7 +13,26 @@ export interface NamerdIo {
   readonly readStdin: () => Promise<string>
 }
 
-export const NAMERD_USAGE = 'usage: namerd [-validate] <config.yaml | ->'
+/** `namerd --help`. */
+export const NAMERD_USAGE = `Usage: namerd [flags] <config.yaml | ->
+
+Runs namerd, the dtab store and naming service behind linkerd's namerd HTTP API, from a YAML or
+JSON configuration file (- reads it from standard input).
+
+Flags:
+  -validate, --validate   check the configuration and exit
+  -h, --help              print this help and exit
+  -V, --version           print the version and exit
+
+Exit codes: 0 stopped cleanly, 1 invalid configuration or failure to start,
+2 usage error (unknown flag, missing or extra argument).
+`
+
+const NAMERD_FLAGS = {
+  validate: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const satisfies FlagSpec
 
 /** The outcome of `namerdMain`: an exit code, or a running namerd. */
 export type NamerdOutcome =
@@ -21,8 +41,9 @@ export type NamerdOutcome =
 
 /**
  * The `namerd` command without the process around it: reads and checks the configuration
- * (`-validate` stops there), starts namerd and prints where to reach it. An invalid configuration
- * prints every problem and gives exit code 1.
+ * (`-validate` stops there), starts namerd and prints where to reach it. `--help` and `--version`
+ * print on stdout (exit 0); a usage error prints the message and the usage on stderr (exit 2); an
+ * unreadable or invalid configuration prints every problem on stderr (exit 1).
  *
  * @example
  * ```ts
@@ -35,13 +56,30 @@ export async function namerdMain(
   io: NamerdIo,
   kinds: NamerdKinds = {},
 ): Promise<NamerdOutcome> {
-  const validate = args.includes('-validate') || args.includes('--validate')
-  const rest = args.filter((a) => a !== '-validate' && a !== '--validate')
-  if (rest.length !== 1 || rest[0] === '-h' || rest[0] === '--help') {
-    io.stderr(NAMERD_USAGE)
-    return { exitCode: rest.length === 1 ? 0 : 2 }
+  let parsed: ReturnType<typeof parseFlags<typeof NAMERD_FLAGS>>
+  try {
+    parsed = parseFlags(args, NAMERD_FLAGS)
+    if (!parsed.flags.help && !parsed.flags.version && parsed.positional.length !== 1)
+      throw new UsageError(
+        parsed.positional.length === 0
+          ? 'a configuration file is required'
+          : `one configuration file expected, found ${parsed.positional.length} arguments`,
+      )
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error
+    io.stderr(`namerd: ${error.message}\n${NAMERD_USAGE.trimEnd()}`)
+    return { exitCode: EXIT_USAGE }
   }
-  const source = rest[0]!
+  if (parsed.flags.help) {
+    io.stdout(NAMERD_USAGE.trimEnd())
+    return { exitCode: EXIT_OK }
+  }
+  if (parsed.flags.version) {
+    io.stdout(`namerd ${packageVersion()}`)
+    return { exitCode: EXIT_OK }
+  }
+  const validate = parsed.flags.validate === true
+  const source = parsed.positional[0]!
   let text: string
   try {
     text = source === '-' ? await io.readStdin() : await readFile(source, 'utf8')
@@ -85,7 +123,7 @@ export async function namerdMain(
       `  curl -H 'Accept: application/dtab' ${api}/api/1/dtabs/demo`,
       `  curl '${api}/api/1/resolve/demo?path=/svc/users'`,
       `  curl '${api}/api/1/delegate/demo?path=/svc/users'`,
-      `  npm run namerctl -- --base-url ${api} dtab get demo`,
+      `  npx namerctl --base-url ${api} dtab get demo`,
       `  curl ${admin}/admin/metrics.json`,
       '',
       'Stop with Ctrl-C.',

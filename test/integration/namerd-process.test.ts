@@ -1,15 +1,18 @@
 // namerd as a whole: the example configuration `npm start` uses, and the real executable
 // (configuration errors, signals).
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { isLeft } from 'fp-ts/lib/Either.js'
 import { afterEach, describe, expect, it } from 'vitest'
 import { decodeConfig, parseConfigText } from '../../src/config/decode.js'
 import { namerdConfigCodec } from '../../src/namerd/config.js'
 import { type Namerd, startNamerd } from '../../src/namerd/server.js'
 import { call } from './http-helpers.js'
+
+const run = promisify(execFile)
 
 const cleanups: (() => Promise<void> | void)[] = []
 afterEach(async () => {
@@ -134,8 +137,95 @@ describe('the namerd executable', () => {
     expect((await call(`${api}/api/1/dtabs/demo`, { headers: { accept: 'application/dtab' } })).body).toBe(
       '/svc=>/#/io.l5d.fs\n',
     )
+    // The banner names the installed executable, not the repository's npm script.
+    expect(p.out()).toContain(`npx namerctl --base-url ${api} dtab get demo`)
+    expect(p.out()).not.toContain('npm run')
     p.child.kill('SIGTERM')
     expect(await p.exited).toBe(0)
     expect(p.err()).toContain('SIGTERM, shutting down')
   })
+})
+
+describe('namerd and namerctl on the command line', () => {
+  const version = async () =>
+    (JSON.parse(await readFile('package.json', 'utf8')) as { version: string }).version
+
+  it('--help and -h print the usage on stdout and exit 0', async () => {
+    for (const flag of ['--help', '-h']) {
+      const p = runNamerd([flag])
+      expect(await p.exited).toBe(0)
+      expect(p.out()).toMatch(/^Usage: namerd \[flags\] <config.yaml \| ->\n/)
+      expect(p.out()).toContain('Exit codes:')
+      expect(p.err()).toBe('')
+    }
+  })
+
+  it('--version and -V print the version on stdout and exit 0', async () => {
+    for (const flag of ['--version', '-V']) {
+      const p = runNamerd([flag])
+      expect(await p.exited).toBe(0)
+      expect(p.out()).toBe(`namerd ${await version()}\n`)
+      expect(p.err()).toBe('')
+    }
+  })
+
+  it('an unknown flag, no configuration or two are usage errors: exit 2, once on stderr', async () => {
+    for (const [args, message] of [
+      [['--bogus', 'examples/namerd.yaml'], 'namerd: unknown flag: --bogus'],
+      [[], 'namerd: a configuration file is required'],
+      [['a.yaml', 'b.yaml'], 'namerd: one configuration file expected, found 2 arguments'],
+    ] as const) {
+      const p = runNamerd([...args])
+      expect(await p.exited).toBe(2)
+      expect(p.out()).toBe('')
+      expect(p.err()).toMatch(new RegExp(`^${message}\nUsage: namerd`))
+      expect(p.err().split(message).length).toBe(2)
+    }
+  })
+
+  it('namerctl sends --token / NAMERCTL_TOKEN to a namerd whose interface has an authToken', async () => {
+    const dir = await tempDir()
+    const config = await exampleConfig(join(dir, 'data'))
+    ;(config['interfaces'] as Record<string, unknown>[])[0]!['authToken'] = 'fleet-s3cret'
+    const spec = decodeConfig(namerdConfigCodec(), config)
+    if (isLeft(spec)) throw spec.left
+    const namerd = await startNamerd(spec.right, { rawConfig: config, log: () => {} })
+    cleanups.push(() => namerd.close())
+    const api = namerd.interfaces[0]!.url
+    const dtab = join(dir, 'canary.dtab')
+    await writeFile(dtab, '/svc=>/#/io.l5d.fs;/svc/users=>/#/io.l5d.fs/users-v2\n')
+    const namerctl = (args: string[], env: Record<string, string> = {}) =>
+      run(process.execPath, ['--import', 'tsx', 'src/cli/namerctl.ts', '--base-url', api, ...args], {
+        env: { ...process.env, NAMERCTL_TOKEN: '', ...env },
+      }).then(
+        ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => ({
+          code: e.code,
+          stdout: e.stdout,
+          stderr: e.stderr,
+        }),
+      )
+
+    const refused = await namerctl(['dtab', 'update', 'demo', dtab])
+    expect(refused.code).toBe(255)
+    expect(refused.stdout).toBe('')
+    expect(refused.stderr).toBe(
+      'Error: namerd refused the request: 401 Unauthorized (its interface has an authToken). Give the token with --token, the NAMERCTL_TOKEN environment variable or a "token" key in .namerctl.yaml\n',
+    )
+    expect(await namerctl(['dtab', 'update', 'demo', dtab, '--token', 'fleet-s3cret'])).toEqual({
+      code: 0,
+      stdout: 'Updated demo\n',
+      stderr: '',
+    })
+    expect(await namerctl(['dtab', 'create', 'canary', dtab], { NAMERCTL_TOKEN: 'fleet-s3cret' })).toEqual({
+      code: 0,
+      stdout: 'Created canary\n',
+      stderr: '',
+    })
+    const wrong = await namerctl(['dtab', 'rm', 'canary', '--token', 'guess'])
+    expect(wrong.code).toBe(255)
+    expect(wrong.stderr).toContain('namerd refused the token from --token: 401 Unauthorized')
+    const got = await namerctl(['dtab', 'get', 'demo', '--pretty=false'])
+    expect(got.stdout).toBe('/svc=>/#/io.l5d.fs;/svc/users=>/#/io.l5d.fs/users-v2;\n')
+  }, 60_000)
 })
