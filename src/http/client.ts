@@ -4,6 +4,7 @@ import {
   type RequestInfo,
   type RequestInit,
   type Response,
+  Request as UndiciRequest,
   fetch as undiciFetch,
 } from 'undici'
 import { Activity } from '../core/activity.js'
@@ -114,7 +115,16 @@ export interface ClientOptions extends ClientParams, ServiceParams {
  * its stats, and `close()`.
  */
 export interface Client {
-  fetch(input: RequestInfo, init?: RequestInit): Promise<Response>
+  /**
+   * WHATWG fetch through the stack: a URL, or a `Request` (Node's global one or undici's), its
+   * method, headers and body included; `init` overrides the request's fields.
+   *
+   * @example
+   * ```ts
+   * await client.fetch(new Request('http://users/api', { method: 'POST', body: '{"name":"ada"}' }))
+   * ```
+   */
+  fetch(input: RequestInfo | globalThis.Request, init?: RequestInit): Promise<Response>
   request(
     url: string | URL,
     options?: Omit<Dispatcher.RequestOptions, 'origin' | 'path' | 'method'> &
@@ -213,6 +223,49 @@ function copyWithout(headers: Readonly<HttpHeaders>, drop: readonly string[]): H
 }
 
 const INCOMING = [L5dHeaders.dtab, L5dHeaders.ctxDtab, L5dHeaders.ctxDeadline] as const
+
+/**
+ * A WHATWG `Request` that is not undici's own class (Node's global `Request` is a different copy of
+ * undici): undici's fetch would take it for a URL string.
+ */
+function isForeignRequest(input: unknown): input is globalThis.Request {
+  return (
+    typeof input === 'object' &&
+    input !== null &&
+    !(input instanceof UndiciRequest) &&
+    !(input instanceof URL) &&
+    typeof (input as { url?: unknown }).url === 'string' &&
+    typeof (input as { method?: unknown }).method === 'string' &&
+    typeof (input as { arrayBuffer?: unknown }).arrayBuffer === 'function'
+  )
+}
+
+/**
+ * A foreign `Request` as undici's fetch arguments, `init` overriding its fields as in
+ * `new Request(request, init)`. Its body is read into memory so that the stack can replay it on a
+ * retry (pass a stream as `init.body` to send one without buffering).
+ */
+async function fromForeignRequest(
+  request: globalThis.Request,
+  init: RequestInit | undefined,
+): Promise<[string, RequestInit]> {
+  const body =
+    init?.body !== undefined || request.body === null
+      ? init?.body
+      : new Uint8Array(await request.arrayBuffer())
+  return [
+    request.url,
+    {
+      method: request.method,
+      headers: [...request.headers],
+      signal: request.signal,
+      redirect: request.redirect,
+      keepalive: request.keepalive,
+      ...init,
+      ...(body !== undefined && { body }),
+    },
+  ]
+}
 
 function isReplayable(body: unknown): body is RequestBody {
   return typeof body === 'string' || body instanceof Uint8Array
@@ -402,6 +455,7 @@ export function createClient(options: ClientOptions = {}): Client {
       return explain.call(interpreter, d, p).toPromise()
     },
     async fetch(input, init) {
+      if (isForeignRequest(input)) [input, init] = await fromForeignRequest(input, init)
       const body = init?.body
       try {
         const call = () => undiciFetch(input, { ...init, dispatcher })

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { fetch as undiciFetch, request as undiciRequest } from 'undici'
+import { Request as UndiciRequest, fetch as undiciFetch, request as undiciRequest } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { NoBrokersAvailableError } from '../../src/balancer/errors.js'
 import { Var } from '../../src/core/var.js'
@@ -187,6 +187,47 @@ describe('entry points', () => {
     expect(((await viaGlobal.json()) as Seen).url).toBe('/g')
     const seenHosts = users.seen.map((r) => r.headers.host)
     expect(seenHosts).toEqual(['users', 'users', 'users'])
+  })
+
+  it('fetch takes a Request object (global or undici), body and headers included', async () => {
+    const echo = await backend('echo', async (req, res) => {
+      res.setHeader('content-type', 'application/json')
+      res.end(
+        JSON.stringify({
+          method: req.method,
+          url: req.url,
+          tag: req.headers['x-tag'] ?? null,
+          body: await readBody(req),
+        }),
+      )
+    })
+    const c = client({ dtab: `/svc/echo => ${inet(echo)}` })
+    const viaGlobal = await c.fetch(
+      new Request('http://echo/submit?x=1', {
+        method: 'POST',
+        headers: { 'x-tag': 'global' },
+        body: 'hello',
+      }),
+    )
+    expect(await viaGlobal.json()).toEqual({
+      method: 'POST',
+      url: '/submit?x=1',
+      tag: 'global',
+      body: 'hello',
+    })
+    const viaUndici = await c.fetch(
+      new UndiciRequest('http://echo/u', { method: 'PUT', body: 'from undici' }),
+    )
+    expect(await viaUndici.json()).toEqual({ method: 'PUT', url: '/u', tag: null, body: 'from undici' })
+    // init overrides the request's fields, as in new Request(request, init).
+    const overridden = await c.fetch(new Request('http://echo/o', { method: 'POST', body: 'original' }), {
+      body: 'replaced',
+      headers: { 'x-tag': 'init' },
+    })
+    expect(await overridden.json()).toEqual({ method: 'POST', url: '/o', tag: 'init', body: 'replaced' })
+    const get = await c.fetch(new Request('http://echo/g'))
+    expect(await get.json()).toEqual({ method: 'GET', url: '/g', tag: null, body: '' })
+    expect(echo.seen.map((r) => r.headers.host)).toEqual(['echo', 'echo', 'echo', 'echo'])
   })
 
   it('fetch sends a body and reads a streamed response', async () => {
