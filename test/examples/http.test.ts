@@ -8,7 +8,7 @@ const run = promisify(execFile)
 // a client that kept a socket or a timer alive after close() would make it hang until the timeout.
 async function example(name: string): Promise<string> {
   const { stdout } = await run(process.execPath, ['--import', 'tsx', `examples/${name}.ts`], {
-    timeout: 30_000,
+    timeout: 55_000,
   })
   return stdout
 }

@@ -41,7 +41,7 @@ describe('file store crash safety', () => {
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString()
     })
-    const deadline = Date.now() + 15000
+    const deadline = Date.now() + 45_000
     while (!/http controller: (\S+)/.test(out)) {
       if (Date.now() > deadline) throw new Error(`namerd did not start: ${out}`)
       await new Promise((r) => setTimeout(r, 20))

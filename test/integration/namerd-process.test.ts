@@ -84,7 +84,7 @@ function runNamerd(args: string[], stdin?: string) {
     exited,
     out: () => stdout,
     err: () => stderr,
-    async waitFor(re: RegExp, timeoutMs = 15000): Promise<RegExpExecArray> {
+    async waitFor(re: RegExp, timeoutMs = 45_000): Promise<RegExpExecArray> {
       const deadline = Date.now() + timeoutMs
       for (;;) {
         const m = re.exec(stdout)
