@@ -6,6 +6,8 @@
  * ```ts
  * import { Activity, Status } from 'switchboard'
  * ```
+ *
+ * @module switchboard
  */
 export * from './core/index.js'
 export * from './stats/index.js'

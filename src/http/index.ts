@@ -69,6 +69,8 @@ export {
   Unidentified,
   UnidentifiedError,
 } from './identifiers.js'
+export { UnsupportedRequestError } from './interceptor.js'
+export type { ClientParams, PerName, PrefixConfigs, RetriesParams, ServiceParams } from './params.js'
 export {
   currentContext,
   encodeL5dErr,

@@ -1,3 +1,10 @@
+/**
+ * `switchboard/namerd/etcd`: namerd's dtab store on etcd v3 (etcdDtabStore). Needs the optional peer dependency
+ * `etcd3` (`npm install etcd3`); without it, importing this subpath rejects with
+ * `MissingDependencyError`.
+ *
+ * @module namerd/etcd
+ */
 import type { IPolicy } from 'cockatiel'
 import type { Etcd3, IKeyValue, IOptions, IWatchResponse, Watcher } from 'etcd3'
 import { Activity } from '../../core/activity.js'

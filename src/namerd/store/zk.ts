@@ -1,3 +1,10 @@
+/**
+ * `switchboard/namerd/zk`: namerd's dtab store on ZooKeeper (zkDtabStore). Needs the optional peer dependency
+ * `node-zookeeper-client` (`npm install node-zookeeper-client`); without it, importing this subpath rejects with
+ * `MissingDependencyError`.
+ *
+ * @module namerd/zk
+ */
 import type * as Zk from 'node-zookeeper-client'
 import { Activity } from '../../core/activity.js'
 import { type Scheduler, systemScheduler } from '../../core/clock.js'
