@@ -76,9 +76,8 @@ _namerctl() {
 export function completionScript(shell: 'bash' | 'zsh'): string {
   if (shell === 'bash') return `${BASH}complete -o default -F _namerctl namerctl\n`
   return [
-    '#compdef namerctl',
-    '# zsh completion for namerctl. Load it with:  source <(namerctl completion zsh)',
-    '# (or save it as _namerctl in a directory of $fpath). It uses the bash function through bashcompinit.',
+    "# zsh completion for namerctl, through zsh's bash completion layer (bashcompinit). Load it from",
+    '# ~/.zshrc with:  source <(namerctl completion zsh)',
     'autoload -U +X compinit && { (( $+functions[compdef] )) || compinit }',
     'autoload -U +X bashcompinit && bashcompinit',
     BASH.replace(/^# bash completion.*\n/, '').trimEnd(),

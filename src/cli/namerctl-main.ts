@@ -93,7 +93,7 @@ Flags:
   delegate:
     "Usage:\n  namerctl delegate <namespace> <path> [flags]\n\nFlags:\n      --dtab string   extra dtab entries, applied after the namespace's\n      --json          Print json\n",
   completion:
-    'Usage:\n  namerctl completion bash|zsh\n\nPrints a completion script for the shell. Load it with:\n  bash: source <(namerctl completion bash)      (or save it in /etc/bash_completion.d/namerctl)\n  zsh:  source <(namerctl completion zsh)       (or save it as _namerctl in a directory of $fpath)\n',
+    'Usage:\n  namerctl completion bash|zsh\n\nPrints a completion script for the shell. Load it with:\n  bash: source <(namerctl completion bash)      (or save it in /etc/bash_completion.d/namerctl)\n  zsh:  source <(namerctl completion zsh)       (in ~/.zshrc)\n',
   resolve:
     "Usage:\n  namerctl resolve <namespace> <path> [flags]\n\nFlags:\n      --dtab string   extra dtab entries, applied after the namespace's\n      --json          Print json\n",
 }

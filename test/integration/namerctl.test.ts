@@ -399,7 +399,7 @@ describe('namerctl completion', () => {
   it('prints a zsh script (bashcompinit) and refuses other shells', async () => {
     const r = await run(['completion', 'zsh'])
     expect(r.code).toBe(0)
-    expect(r.stdout.startsWith('#compdef namerctl\n')).toBe(true)
+    expect(r.stdout.startsWith('# zsh completion for namerctl')).toBe(true)
     expect(r.stdout).toContain('bashcompinit')
     expect(r.stdout).toContain('_namerctl() {')
     expect(await usageError(['completion', 'fish'])).toBe('unknown shell "fish": bash or zsh')
