@@ -44,7 +44,7 @@ const doc = () => readFile(new URL('../../docs/errors.md', import.meta.url), 'ut
 
 describe('docs/errors.md', () => {
   it('lists every exported error class', async () => {
-    const rows = new Set([...(await doc()).matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]))
+    const rows = new Set([...(await doc()).matchAll(/^\| `(\w+)` *\|/gm)].map((m) => m[1]))
     const names = errorNames()
     expect(names.length).toBeGreaterThan(30)
     expect(names.filter((name) => !rows.has(name))).toEqual([])
@@ -60,7 +60,7 @@ describe('docs/errors.md', () => {
         `class ${name} extends SwitchboardError \\{[\\s\\S]*?super\\(\\s*'(\\w+)'`,
       ).exec(text)?.[1]
       if (code === undefined) continue // SwitchboardError itself, ActivityPendingError (a plain Error)
-      const documented = new RegExp(`^\\| \`${name}\` \\|[^|]*\\| \`(\\w+)\` \\|`, 'm').exec(table)?.[1]
+      const documented = new RegExp(`^\\| \`${name}\` *\\|[^|]*\\| \`(\\w+)\` *\\|`, 'm').exec(table)?.[1]
       expect({ name, code: documented }).toEqual({ name, code })
     }
   })

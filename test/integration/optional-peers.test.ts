@@ -7,7 +7,7 @@ import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
-const root = fileURLToPath(new URL('../../..', import.meta.url))
+const root = fileURLToPath(new URL('../..', import.meta.url))
 const hook = fileURLToPath(new URL('./hide-packages.mjs', import.meta.url))
 
 /** Runs `script` (an ES module body) under tsx with the given packages hidden; prints its output. */
