@@ -19,6 +19,11 @@ export interface AdminOptions {
   readonly storeHealth?: Var<StoreHealth> | undefined
   /** When given, `POST /admin/shutdown` calls it (and answers 200 first). */
   readonly onShutdown?: (() => void) | undefined
+  /**
+   * The browser UI (see `namerdUi`): asked first for every path; it answers and returns true for
+   * its own. Without it `/` is a plain list of the namespaces.
+   */
+  readonly ui?: ((req: IncomingMessage, res: ServerResponse, path: string) => boolean) | undefined
 }
 
 const text = (res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8') => {
@@ -64,7 +69,7 @@ export function adminHandler(options: AdminOptions): RequestListener {
       const items =
         names.length === 0
           ? '<p>No namespaces found.</p>'
-          : `<ul>${names.map((n) => `<li><a href="/api/1/dtabs/${encodeURIComponent(n)}">${escapeHtml(n)}</a></li>`).join('')}</ul>`
+          : `<ul>${names.map((n) => `<li><a href="dtab/${encodeURIComponent(n)}">${escapeHtml(n)}</a></li>`).join('')}</ul>`
       text(
         res,
         200,
@@ -89,6 +94,7 @@ export function adminHandler(options: AdminOptions): RequestListener {
   routes['/admin/index.txt'] = routes['/admin']
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!
+    if (options.ui?.(req, res, path)) return
     const route = routes[path]
     if (route) route(req, res)
     else text(res, 404, `not found: ${path}\n`)

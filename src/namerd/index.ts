@@ -75,3 +75,4 @@ export { streamActivity, type WatchRegistry, type WatchRendering, watchRegistry 
 export { type Namerd, type StartNamerdOptions, startNamerd } from './server.js'
 export * from './store/index.js'
 export { etcdStoreKind, zkStoreKind } from './store/remote-kinds.js'
+export { MAX_VALIDATE_BYTES, type NamerdUiOptions, namerdUi } from './ui.js'

@@ -8,6 +8,7 @@ import { type Listening, listen } from './http/listen.js'
 import { nameEndpoints } from './http/names.js'
 import { hasStoreHealth } from './store/health.js'
 import type { DtabStore } from './store/store.js'
+import { namerdUi } from './ui.js'
 
 /** Options of `startNamerd`. */
 export interface StartNamerdOptions {
@@ -67,6 +68,7 @@ export async function startNamerd(spec: NamerdSpec, options: StartNamerdOptions 
     const names = nameEndpoints({ store, namers, stats: stats.scope('api'), scheduler })
     cleanups.push(() => names.close())
     const interfaces: Listening[] = []
+    let firstApi: ReturnType<typeof httpController> | undefined
     for (const [i, iface] of spec.interfaces.entries()) {
       const api = httpController({
         store,
@@ -76,6 +78,7 @@ export async function startNamerd(spec: NamerdSpec, options: StartNamerdOptions 
         authToken: iface.authToken,
         maxBodyBytes: iface.maxBodyBytes,
       })
+      firstApi ??= api
       const server = await listen(api.handler, iface.ip, iface.port, {
         tls: iface.tls,
         socketOptions: iface.socketOptions,
@@ -93,6 +96,7 @@ export async function startNamerd(spec: NamerdSpec, options: StartNamerdOptions 
         storeHealth: hasStoreHealth(store) ? store.health : undefined,
         config: options.rawConfig,
         onShutdown: options.onShutdown,
+        ui: namerdUi({ namespaces: store.list(), api: firstApi?.handler }),
       }),
       spec.admin.ip,
       spec.admin.port,
