@@ -1,6 +1,8 @@
 // namerd's admin UI: the namespace list, the dtab editor, the delegator and the live view of bound
 // names. Plain DOM, no framework; every server value is inserted as text, never as HTML.
 
+import { addrText, el, treeNode } from './delegate-tree.js'
+
 const TOKEN_KEY = 'switchboard-namerd-token'
 const $ = (id) => document.getElementById(id)
 const root = new URL('../'.repeat(Number(document.body.dataset.depth ?? '0')) || './', location.href)
@@ -16,13 +18,6 @@ function setStatus(text, ok = true) {
   if (!el) return
   el.textContent = text
   el.className = ok ? 'status-ok' : 'status-bad'
-}
-
-function el(tag, className, text) {
-  const node = document.createElement(tag)
-  if (className) node.className = className
-  if (text !== undefined) node.textContent = text
-  return node
 }
 
 async function failureText(res) {
@@ -204,37 +199,6 @@ function setupDtab() {
 }
 
 // ---- the delegator -------------------------------------------------------------------------------
-
-function addrText(addr) {
-  if (!addr) return ''
-  if (addr.type === 'bound') {
-    const list = addr.addrs.map((a) => `${a.ip}:${a.port}`)
-    return list.length === 0 ? '(no addresses)' : list.join(', ')
-  }
-  return addr.type === 'failed' ? `failed: ${addr.cause ?? ''}` : addr.type
-}
-
-function treeNode(node, weight) {
-  const li = el('li', `node node-${node.type}`)
-  if (weight !== undefined) li.append(el('span', 'node-weight', `${weight}×`))
-  li.append(el('span', 'node-type', node.type), el('code', 'node-path', node.path ?? ''))
-  if (node.dentry) li.append(el('code', 'node-dentry', `${node.dentry.prefix} => ${node.dentry.dst}`))
-  if (node.type === 'leaf' && node.bound) {
-    li.append(
-      el('code', 'node-id', ` ${node.bound.id ?? ''}`),
-      el('span', 'node-addrs', addrText(node.bound.addr)),
-    )
-  }
-  if (node.type === 'transformation') li.append(el('span', 'node-dentry', node.name ?? ''))
-  if (node.message) li.append(el('span', 'node-bad', node.message))
-  const children = el('ul')
-  if (node.delegate) children.append(treeNode(node.delegate))
-  if (node.tree) children.append(treeNode(node.tree))
-  for (const alt of node.alt ?? []) children.append(treeNode(alt))
-  for (const w of node.union ?? []) children.append(treeNode(w.tree, w.weight))
-  if (children.childElementCount > 0) li.append(children)
-  return li
-}
 
 function setupDelegator() {
   const ns = document.body.dataset.namespace
