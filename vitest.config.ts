@@ -3,11 +3,17 @@ import { defineConfig } from 'vitest/config'
 // Three projects, run one after the other (sequence.groupOrder) so that the slow ones do not compete
 // with the unit tests for the CPU:
 // - unit: pure tests of each floor, no process or real server started (`npm run test:unit`);
-// - integration: real servers (etcd, ZooKeeper, namerd, child processes), examples and simulator runs,
+// - integration: real servers (etcd, ZooKeeper, namerd, child processes), Debian chromium driving the
+//   admin UI, examples and simulator runs,
 //   with timeouts sized for a loaded 2-core machine;
 // - slow: the package as a user installs it (`npm pack`, install into a temp dir, plain node).
 // `npm test` (bare `vitest run`) runs all three.
-const integration = ['test/integration/**/*.test.ts', 'test/examples/**/*.test.ts', 'test/bench/**/*.test.ts']
+const integration = [
+  'test/integration/**/*.test.ts',
+  'test/examples/**/*.test.ts',
+  'test/bench/**/*.test.ts',
+  'test/browser/**/*.test.ts',
+]
 const slow = ['test/package/**/*.test.ts']
 
 export default defineConfig({

@@ -127,7 +127,7 @@ export function sendAdminPage(res: ServerResponse, status: number, page: AdminPa
   const html =
     `<!doctype html><html lang="en"><head><meta charset="utf-8">` +
     `<meta name="viewport" content="width=device-width, initial-scale=1">` +
-    `<title>${escapeHtml(page.title)}</title><link rel="stylesheet" href="${up}files/admin.css">${scripts}</head>` +
+    `<title>${escapeHtml(page.title)}</title><link rel="icon" href="${up}files/favicon.svg"><link rel="stylesheet" href="${up}files/admin.css">${scripts}</head>` +
     `<body${data}>${page.body}</body></html>\n`
   securityHeaders(res)
   res.writeHead(status, {

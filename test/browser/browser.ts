@@ -25,18 +25,21 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /**
- * Records what a page reports as an error: uncaught exceptions, CSP violations and console errors.
- * Chromium also logs every 4xx a script's fetch receives as a console error; the statuses a test
+ * Records what a page reports as an error: uncaught exceptions, CSP violations, console errors and
+ * failed responses (with their URL). Chromium logs every 4xx a script's fetch receives as a console
+ * error without the URL; those are recorded from the response instead, and the statuses a test
  * provokes on purpose are passed in `expectedStatuses` and left out.
  */
 export function pageErrors(page: Page, expectedStatuses: readonly number[] = []): string[] {
   const errors: string[] = []
-  const expected = new RegExp(`status of (${expectedStatuses.join('|') || 'none'}) `)
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
   page.on('console', (m) => {
-    if (m.type() !== 'error') return
-    if (m.text().startsWith('Failed to load resource') && expected.test(m.text())) return
+    if (m.type() !== 'error' || m.text().startsWith('Failed to load resource')) return
     errors.push(`console: ${m.text()}`)
+  })
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !expectedStatuses.includes(r.status()))
+      errors.push(`${r.request().method()} ${r.url()}: ${r.status()}`)
   })
   return errors
 }
