@@ -109,6 +109,8 @@ const KINDS: Record<string, string> = {
   dtabs: 'DTab',
 }
 
+const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+
 /** A `Status` object in the shape the API server sends. */
 export function status(code: number, reason: string, message: string, details?: object): object {
   return {
@@ -354,6 +356,17 @@ export async function startFakeK8s(): Promise<FakeK8s> {
       const name = body?.metadata?.name
       if (!body || typeof name !== 'string' || name === '')
         return send(res, 422, status(422, 'Invalid', `${kind} is invalid: metadata.name: Required value`))
+      if (!DNS1123.test(name) || name.length > 253)
+        return send(
+          res,
+          422,
+          status(
+            422,
+            'Invalid',
+            `${kind} "${name}" is invalid: metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+            { name, kind: p.plural },
+          ),
+        )
       if (m.has(objKey(p.namespace, name)))
         return send(
           res,
