@@ -16,4 +16,23 @@ export {
   MAX_SERVICE_FILE_BYTES,
   parseServiceFile,
 } from './fs.js'
+export {
+  type K8sNamer,
+  type K8sNamerOptions,
+  k8sExternalNamer,
+  k8sNamer,
+  NODE_NAME_KEY,
+} from './k8s.js'
+export {
+  type K8sApi,
+  K8sApiError,
+  type K8sApiOptions,
+  type K8sObject,
+  type K8sResponse,
+  type K8sSnapshot,
+  type K8sWatchEvent,
+  type K8sWatchOptions,
+  k8sApi,
+  k8sWatchedResource,
+} from './k8s-api.js'
 export { type RewriteNamerOptions, rewriteNamer } from './rewrite.js'

@@ -10,6 +10,15 @@
  * const interpreter = transformInterpreter(defaultInterpreter({ namers }), [portTransformer({ port: 4141 })])
  * ```
  */
+
+export {
+  type DaemonsetTransformerOptions,
+  DEFAULT_NETMASK,
+  daemonsetTransformer,
+  type LocalnodeTransformerOptions,
+  localnodeTransformer,
+  sameSubnet,
+} from './k8s.js'
 export {
   canonicalIp,
   type LocalhostTransformerOptions,
