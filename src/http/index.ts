@@ -72,6 +72,17 @@ export {
 export { UnsupportedRequestError } from './interceptor.js'
 export type { ClientParams, PerName, PrefixConfigs, RetriesParams, ServiceParams } from './params.js'
 export {
+  INGRESS_CLASS_ANNOTATION,
+  type IngressIdentifier,
+  type IngressIdentifierOptions,
+  type IngressPath,
+  type IngressSpec,
+  ingressIdentifier,
+  ingressPathMatches,
+  ingressSpecOf,
+  matchIngress,
+} from './ingress.js'
+export {
   currentContext,
   encodeL5dErr,
   L5dHeaders,
