@@ -24,19 +24,24 @@ import {
   path,
   staticIdentifier,
 } from '../http/identifiers.js'
+import { ingressIdentifier } from '../http/ingress.js'
 import type { ClientParams, PerName, RetriesParams, ServiceParams } from '../http/params.js'
 import { consecutiveFailures, successRate, successRateWindowed } from '../liveness/policy.js'
 import { namerdInterpreter } from '../namerd/client/interpreter.js'
 import { defaultNamerKinds, type NamerKind } from '../namerd/config.js'
 import type { PluginContext } from '../namerd/plugin.js'
+import { k8sNamer } from '../namers/k8s.js'
 import { Dtab } from '../naming/dtab.js'
 import type { NameInterpreter } from '../naming/interpreter.js'
+import type { NameBound } from '../naming/name.js'
 import type { Namer } from '../naming/namer.js'
+import type { NameTree } from '../naming/nametree.js'
 import { Path } from '../naming/path.js'
 import { PathMatcher } from '../naming/path-matcher.js'
 import { Backoff } from '../retry/backoff.js'
 import type { RetryBudgetOptions } from '../retry/budget.js'
 import { type InMemoryStats, inMemoryStats } from '../stats/stats.js'
+import { daemonsetTransformer, localnodeTransformer } from '../transformers/k8s.js'
 import { localhostTransformer, specificHostTransformer } from '../transformers/local.js'
 import { portTransformer } from '../transformers/port.js'
 import { constTransformer, replaceTransformer } from '../transformers/replace.js'
@@ -157,6 +162,29 @@ const transformerKinds: ConfigKind<Transformer>[] = [
   kind('io.l5d.const', { path: pathCodec }, { prefix: pathCodec }, (c) =>
     constTransformer({ path: c.path, prefix: c.prefix }),
   ),
+  kind(
+    'io.l5d.k8s.daemonset',
+    { namespace: nonEmptyString, service: nonEmptyString, port: nonEmptyString },
+    { k8sHost: nonEmptyString, k8sPort: positiveInt, hostNetwork: t.boolean, prefix: pathCodec },
+    (c) => {
+      // The daemonset pods, as the io.l5d.k8s namer sees them (no connection until first used).
+      const namer = k8sNamer({ host: c.k8sHost ?? 'localhost', port: c.k8sPort ?? 8001 })
+      const daemonset = namer
+        .lookup(Path.of(c.namespace, c.port, c.service))
+        .map((tree) => tree as NameTree<NameBound>)
+      return daemonsetTransformer({
+        namespace: c.namespace,
+        service: c.service,
+        port: c.port,
+        hostNetwork: c.hostNetwork,
+        prefix: c.prefix,
+        daemonset,
+      })
+    },
+  ),
+  kind('io.l5d.k8s.localnode', {}, { hostNetwork: t.boolean, prefix: pathCodec }, (c) =>
+    localnodeTransformer({ hostNetwork: c.hostNetwork, prefix: c.prefix }),
+  ),
 ]
 
 /** `transformers:` — a list of transformer objects by `kind`. */
@@ -197,6 +225,28 @@ const identifierKinds: ConfigKind<IdentifierOf>[] = [
     { path: pathCodec },
     {},
     (c) => (prefix) => staticIdentifier({ path: c.path, prefix }),
+  ),
+  kind(
+    'io.l5d.ingress',
+    {},
+    {
+      namespace: nonEmptyString,
+      host: nonEmptyString,
+      port: positiveInt,
+      ingressClassAnnotation: nonEmptyString,
+      ignoreDefaultBackends: t.boolean,
+      apiVersion: t.union([t.literal('networking.k8s.io/v1'), t.literal('extensions/v1beta1')]),
+    },
+    (c) => (prefix) =>
+      ingressIdentifier({
+        prefix,
+        namespace: c.namespace,
+        host: c.host,
+        port: c.port,
+        ingressClassAnnotation: c.ingressClassAnnotation,
+        ignoreDefaultBackends: c.ignoreDefaultBackends,
+        apiVersion: c.apiVersion,
+      }),
   ),
 ]
 const identifierCodec = byKind('an identifier object', identifierKinds)

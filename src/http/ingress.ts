@@ -218,7 +218,8 @@ export interface IngressIdentifier extends Identifier {
  * `/testpath` matching a rule → `/svc/default/80/test`). Ingresses are listed and watched; only
  * those for `ingressClassAnnotation` (or for no class) count; the first matching rule of the first
  * Ingress wins, else the first default backend. No match → unidentified `no ingress rule matches`.
- * Until the first list arrives requests are unidentified (`ingress rules are not loaded yet`).
+ * The watch starts with the first request or `ready()`; until the first list arrives requests are
+ * unidentified (`ingress rules are not loaded yet`).
  *
  * @example
  * ```ts
@@ -258,18 +259,25 @@ export function ingressIdentifier(options: IngressIdentifierOptions = {}): Ingre
   let specs: readonly IngressSpec[] | undefined
   let lastError: unknown
   const waiters: (() => void)[] = []
-  const stop = watched.observe((s) => {
-    if (s.kind === 'ok') {
-      specs = [...s.value.objects.values()].flatMap((o) => {
-        const spec = ingressSpecOf(o, ingressClass, options.ignoreDefaultBackends ?? false)
-        return spec ? [spec] : []
-      })
-      for (const w of waiters.splice(0)) w()
-    } else if (s.kind === 'failed') lastError = s.error
-  })
+  // The watch starts with the first request (or `ready()`), so that building one connects nothing.
+  let stop: (() => void) | undefined
+  let closed = false
+  const start = () => {
+    if (stop || closed) return
+    stop = watched.observe((s) => {
+      if (s.kind === 'ok') {
+        specs = [...s.value.objects.values()].flatMap((o) => {
+          const spec = ingressSpecOf(o, ingressClass, options.ignoreDefaultBackends ?? false)
+          return spec ? [spec] : []
+        })
+        for (const w of waiters.splice(0)) w()
+      } else if (s.kind === 'failed') lastError = s.error
+    })
+  }
   const notLoaded = Unidentified.of('ingress rules are not loaded yet')
   const noMatch = Unidentified.of('no ingress rule matches')
   const identifier = ((req) => {
+    start()
     if (specs === undefined)
       return lastError === undefined
         ? notLoaded
@@ -289,10 +297,13 @@ export function ingressIdentifier(options: IngressIdentifierOptions = {}): Ingre
     if (!rule) return noMatch
     return prefix.concat(Path.of(rule.namespace, rule.port, rule.svc))
   }) as IngressIdentifier
-  identifier.ready = () =>
-    specs !== undefined ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))
+  identifier.ready = () => {
+    start()
+    return specs !== undefined ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))
+  }
   identifier.close = async () => {
-    stop()
+    closed = true
+    stop?.()
     if (own) await api.close()
   }
   return identifier

@@ -17,6 +17,7 @@ import type { Namer } from '../naming/namer.js'
 import { Path } from '../naming/path.js'
 import { DEFAULT_MAX_BODY_BYTES } from './http/body.js'
 import type { ServerTlsSpec, SocketOptionsSpec } from './http/listen.js'
+import { k8sExternalNamerKind, k8sNamerKind, k8sStoreKind } from './k8s-kinds.js'
 import { type PluginContext, type StorageSpec, type StoreKind, storeKind } from './plugin.js'
 import { fileDtabStore } from './store/file.js'
 import { inMemoryDtabStore } from './store/memory.js'
@@ -119,6 +120,7 @@ export const defaultStoreKinds: readonly StoreKind[] = [
   fileStoreKind,
   etcdStoreKind,
   zkStoreKind,
+  k8sStoreKind,
 ]
 
 const prefixCodec = parsed<string>('a namer prefix', (u) => {
@@ -207,7 +209,12 @@ export const rewriteNamerKind: NamerKind = {
 }
 
 /** The namer kinds namerd knows out of the box. */
-export const defaultNamerKinds: readonly NamerKind[] = [fsNamerKind, rewriteNamerKind]
+export const defaultNamerKinds: readonly NamerKind[] = [
+  fsNamerKind,
+  rewriteNamerKind,
+  k8sNamerKind,
+  k8sExternalNamerKind,
+]
 
 const ipCodec = nonEmptyString
 
