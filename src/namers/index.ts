@@ -34,5 +34,6 @@ export {
   type K8sWatchOptions,
   k8sApi,
   k8sWatchedResource,
+  lineSplitter,
 } from './k8s-api.js'
 export { type RewriteNamerOptions, rewriteNamer } from './rewrite.js'

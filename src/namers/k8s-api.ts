@@ -5,6 +5,7 @@
 // goes through undici. The library's own `Watch` is not used: it drops unparseable event lines
 // without a word, has no stall detection (its 30 s timeout signal is overwritten before use), loses
 // the `Status` body of a refused watch, reads lines of any length and goes through node-fetch.
+import { StringDecoder } from 'node:string_decoder'
 import { Activity, type ActivityState } from '../core/activity.js'
 import { type Cancel, type Scheduler, systemScheduler } from '../core/clock.js'
 import { SwitchboardError } from '../core/errors.js'
@@ -56,6 +57,45 @@ export class K8sApiError extends SwitchboardError {
     super('K8sApiError', message, options)
     this.status = status
     this.reason = reason
+  }
+}
+
+/**
+ * Splits a byte stream into lines (`\n`-terminated, UTF-8, a character may be split across
+ * chunks); a line longer than `maxBytes` is a `K8sApiError`. `end()` returns the unterminated rest.
+ *
+ * @example
+ * ```ts
+ * const s = lineSplitter(1024, 'watch'); s.push(Buffer.from('a\nb')) // ['a']; s.end() // ['b']
+ * ```
+ */
+export function lineSplitter(
+  maxBytes: number,
+  what: string,
+): { push(chunk: Uint8Array): string[]; end(): string[] } {
+  const decoder = new StringDecoder('utf8')
+  let pending = ''
+  const split = (text: string): string[] => {
+    pending += text
+    const out: string[] = []
+    let nl = pending.indexOf('\n')
+    while (nl >= 0) {
+      out.push(pending.slice(0, nl))
+      pending = pending.slice(nl + 1)
+      nl = pending.indexOf('\n')
+    }
+    if (pending.length > maxBytes)
+      throw new K8sApiError(0, undefined, `${what}: an event line is over ${maxBytes} bytes`)
+    return out
+  }
+  return {
+    push: (chunk) => split(decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))),
+    end: () => {
+      const out = split(decoder.end())
+      if (pending !== '') out.push(pending)
+      pending = ''
+      return out
+    },
   }
 }
 
@@ -276,7 +316,6 @@ export function k8sApi(options: K8sApiOptions = {}): K8sApi {
         }
         throw statusError(res.statusCode, parsed, what)
       }
-      let pending = ''
       const handle = (line: string) => {
         if (line.trim() === '') return
         let ev: unknown
@@ -297,20 +336,10 @@ export function k8sApi(options: K8sApiOptions = {}): K8sApi {
           throw new K8sApiError(0, undefined, `${what}: not a watch event: ${line.slice(0, 80)}`)
         onEvent(e as K8sWatchEvent)
       }
+      const lines = lineSplitter(maxBody, what)
       try {
-        for await (const chunk of res.body) {
-          pending += Buffer.from(chunk).toString('utf8')
-          let nl = pending.indexOf('\n')
-          while (nl >= 0) {
-            const line = pending.slice(0, nl)
-            pending = pending.slice(nl + 1)
-            handle(line)
-            nl = pending.indexOf('\n')
-          }
-          if (pending.length > maxBody)
-            throw new K8sApiError(0, undefined, `${what}: an event line is over ${maxBody} bytes`)
-        }
-        handle(pending)
+        for await (const chunk of res.body) for (const line of lines.push(chunk)) handle(line)
+        for (const line of lines.end()) handle(line)
       } finally {
         res.body.destroy()
       }

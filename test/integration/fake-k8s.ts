@@ -17,6 +17,7 @@
 
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 
 export interface K8sObj {
@@ -89,6 +90,8 @@ export interface FakeK8s {
   /** Cuts the server off: every socket is destroyed, and new ones are until `up()`. */
   down(): void
   up(): void
+  /** Writes `text` as is to every open watch (a line that is not an event, say). */
+  sendRaw(text: string): void
   /** Writes every watch event in two chunks, split in the middle of the line. */
   splitEvents(on: boolean): void
   close(): Promise<void>
@@ -172,6 +175,14 @@ function selectorMatch(labelSelector: string | null, fieldSelector: string | nul
   return true
 }
 
+/** Options of `startFakeK8s`. */
+export interface FakeK8sOptions {
+  /** Serve HTTPS with this certificate (as a real API server does). */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer } | undefined
+  /** Require `Authorization: Bearer <token>`; anything else gets a 401 `Status`. */
+  readonly token?: string | undefined
+}
+
 /**
  * Starts the fake API server on a free loopback port.
  *
@@ -181,7 +192,7 @@ function selectorMatch(labelSelector: string | null, fieldSelector: string | nul
  * k8s.put('api/v1', 'endpoints', endpoints('default', 'web', [...]))
  * ```
  */
-export async function startFakeK8s(): Promise<FakeK8s> {
+export async function startFakeK8s(options: FakeK8sOptions = {}): Promise<FakeK8s> {
   const store = new Map<string, Map<string, K8sObj>>() // collection → ns/name → object
   const history: Event[] = []
   let rv = 1000
@@ -282,6 +293,8 @@ export async function startFakeK8s(): Promise<FakeK8s> {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://fake')
     requests.push(`${req.method} ${url.pathname}${url.search}`)
+    if (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`)
+      return send(res, 401, status(401, 'Unauthorized', 'Unauthorized'))
     const p = parsePath(url.pathname)
     if (!p) return send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'))
     const key = collectionKey(p.groupVersion, p.plural)
@@ -425,11 +438,14 @@ export async function startFakeK8s(): Promise<FakeK8s> {
     return send(res, 405, status(405, 'MethodNotAllowed', `the server does not allow this method`))
   }
 
-  const server: Server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     void handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) send(res, 500, status(500, 'InternalError', String(e)))
     })
-  })
+  }
+  const server: Server = options.tls
+    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener)
+    : createServer(listener)
   server.on('connection', (s: Socket) => {
     if (isDown) {
       s.destroy()
@@ -450,7 +466,7 @@ export async function startFakeK8s(): Promise<FakeK8s> {
   return {
     host: '127.0.0.1',
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests,
     put,
     remove,
@@ -496,6 +512,9 @@ export async function startFakeK8s(): Promise<FakeK8s> {
     },
     up() {
       isDown = false
+    },
+    sendRaw(text) {
+      for (const w of watches) w.res.write(text)
     },
     splitEvents(on) {
       split = on

@@ -1,6 +1,9 @@
 // The io.l5d.k8s and io.l5d.k8s.external namers against the fake API server: live updates through
 // list+watch, Neg for missing services and ports, last good answer kept while the server is cut
 // off, recovery without restart, 410 Gone re-lists, stalls and split chunks.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { ActivityState } from '../../src/core/activity.js'
 import { type K8sNamer, k8sExternalNamer, k8sNamer } from '../../src/namers/k8s.js'
@@ -8,6 +11,7 @@ import { Addr } from '../../src/naming/addr.js'
 import type { Name, NameBound } from '../../src/naming/name.js'
 import type { NameTree } from '../../src/naming/nametree.js'
 import { Path } from '../../src/naming/path.js'
+import { makeCertificates } from './certs.js'
 import { endpoints, type FakeK8s, service, startFakeK8s } from './fake-k8s.js'
 
 const WAIT = { timeout: 8_000, interval: 20 }
@@ -302,5 +306,67 @@ describe('io.l5d.k8s.external', () => {
     } finally {
       await ext.close()
     }
+  })
+})
+
+describe('io.l5d.k8s credentials and hostile answers', () => {
+  it('uses in-cluster service-account credentials: HTTPS with the CA and the bearer token', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'k8s-sa-'))
+    const saved = { h: process.env['KUBERNETES_SERVICE_HOST'], p: process.env['KUBERNETES_SERVICE_PORT'] }
+    let secure: FakeK8s | undefined
+    let n: K8sNamer | undefined
+    let n2: K8sNamer | undefined
+    try {
+      const certs = makeCertificates(dir)
+      secure = await startFakeK8s({
+        tls: { cert: readFileSync(certs.serverCertFile), key: readFileSync(certs.serverKeyFile) },
+        token: 'sa-token-1',
+      })
+      const sa = join(dir, 'var/run/secrets/kubernetes.io/serviceaccount')
+      mkdirSync(sa, { recursive: true })
+      writeFileSync(join(sa, 'token'), 'sa-token-1')
+      writeFileSync(join(sa, 'ca.crt'), readFileSync(certs.caFile))
+      writeFileSync(join(sa, 'namespace'), 'default')
+      process.env['KUBERNETES_SERVICE_HOST'] = '127.0.0.1'
+      process.env['KUBERNETES_SERVICE_PORT'] = String(secure.port)
+      secure.put('api/v1', 'endpoints', web(['10.7.0.1']))
+      n = k8sNamer({ inCluster: { pathPrefix: dir } })
+      const o = observe(n, '/default/http/web')
+      opened.push(o)
+      await vi.waitFor(() => expect(o.show()).toBe('10.7.0.1:8080'), WAIT)
+      // A wrong token is refused (401): the lookup fails.
+      writeFileSync(join(sa, 'token'), 'wrong')
+      n2 = k8sNamer({ inCluster: { pathPrefix: dir } })
+      const denied = observe(n2, '/default/http/web')
+      opened.push(denied)
+      await vi.waitFor(() => expect(denied.show()).toBe('failed'), WAIT)
+    } finally {
+      for (const o of opened.splice(0)) o.close()
+      await n?.close()
+      await n2?.close()
+      await secure?.close()
+      if (saved.h === undefined) delete process.env['KUBERNETES_SERVICE_HOST']
+      else process.env['KUBERNETES_SERVICE_HOST'] = saved.h
+      if (saved.p === undefined) delete process.env['KUBERNETES_SERVICE_PORT']
+      else process.env['KUBERNETES_SERVICE_PORT'] = saved.p
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a watch line that is not an event drops the watch; the answer is kept and the namer catches up', async () => {
+    const errors: unknown[] = []
+    await namer.close()
+    namer = k8sNamer({ host: k8s.host, port: k8s.port, onError: (e) => errors.push(e) })
+    k8s.put('api/v1', 'endpoints', web(['10.1.0.1']))
+    const o = watch('/default/http/web')
+    await vi.waitFor(() => expect(o.show()).toBe('10.1.0.1:8080'), WAIT)
+    await vi.waitFor(() => expect(k8s.openWatches()).toBe(1), WAIT)
+    k8s.sendRaw('this is not json\n')
+    k8s.sendRaw('{"type":"EXPLODED","object":{}}\n')
+    await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0), WAIT)
+    expect(String(errors[0])).toMatch(/not JSON|not a watch event/)
+    expect(o.show()).toBe('10.1.0.1:8080')
+    k8s.put('api/v1', 'endpoints', web(['10.1.0.2']))
+    await vi.waitFor(() => expect(o.show()).toBe('10.1.0.2:8080'), WAIT)
   })
 })
