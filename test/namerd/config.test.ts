@@ -92,7 +92,7 @@ interfaces:
       'storage: expected a storage object, found nothing',
     ])
     expect(problems('storage: {kind: io.l5d.consul}\ninterfaces: [{kind: io.l5d.httpController}]')).toEqual([
-      'storage.kind: unknown kind "io.l5d.consul" (known kinds: io.l5d.inMemory, switchboard.file, io.l5d.etcd, io.l5d.zk)',
+      'storage.kind: unknown kind "io.l5d.consul" (known kinds: io.l5d.inMemory, switchboard.file, io.l5d.etcd, io.l5d.zk, io.l5d.k8s)',
     ])
   })
 
