@@ -10,11 +10,13 @@ import {
   showFound,
   struct,
 } from '../config/decode.js'
+import { transformersCodec } from '../config/router.js'
 import { fsNamer } from '../namers/fs.js'
 import { rewriteNamer } from '../namers/rewrite.js'
 import { Dtab } from '../naming/dtab.js'
 import type { Namer } from '../naming/namer.js'
 import { Path } from '../naming/path.js'
+import { transformNamer } from '../transformers/transformer.js'
 import { DEFAULT_MAX_BODY_BYTES } from './http/body.js'
 import type { ServerTlsSpec, SocketOptionsSpec } from './http/listen.js'
 import { k8sExternalNamerKind, k8sNamerKind, k8sStoreKind } from './k8s-kinds.js'
@@ -278,6 +280,44 @@ const httpControllerCodec = new t.Type<HttpControllerSpec, unknown, unknown>(
 
 const adminCodec = struct('an admin object', {}, { ip: ipCodec, port: portCodec, shutdownGraceMs: t.number })
 
+/**
+ * A namer entry's `transformers` (linkerd's namer-level transformers, e.g. a second k8s namer whose
+ * answers go through `io.l5d.k8s.daemonset`): decoded with the router's transformer kinds and
+ * applied to what the namer answers.
+ */
+function withTransformers(inner: t.Type<NamerSpec, unknown, unknown>): t.Type<NamerSpec, unknown, unknown> {
+  return new t.Type<NamerSpec, unknown, unknown>(
+    inner.name,
+    inner.is,
+    (u, c) => {
+      if (typeof u !== 'object' || u === null || Array.isArray(u) || !('transformers' in u))
+        return inner.validate(u, c)
+      const { transformers, ...rest } = u as Record<string, unknown>
+      const n = inner.validate(rest, c)
+      const tr = transformersCodec.validate(
+        transformers,
+        t.appendContext(c, 'transformers', transformersCodec, transformers),
+      )
+      if (isLeft(n) || isLeft(tr))
+        return t.failures([...(isLeft(n) ? n.left : []), ...(isLeft(tr) ? tr.left : [])])
+      const spec = n.right
+      const list = tr.right
+      return t.success<NamerSpec>({
+        ...spec,
+        make: (ctx) => {
+          const namer = spec.make(ctx)
+          const transformed = transformNamer(namer, list)
+          return {
+            ...transformed,
+            ...(namer.close ? { close: () => namer.close?.() } : {}),
+          }
+        },
+      })
+    },
+    (a) => a,
+  )
+}
+
 /** Which plugin kinds a config may use. */
 export interface NamerdKinds {
   readonly stores?: readonly StoreKind[] | undefined
@@ -297,7 +337,7 @@ export interface NamerdKinds {
  */
 export function namerdConfigCodec(kinds: NamerdKinds = {}): t.Type<NamerdSpec, unknown, unknown> {
   const storage = byKind('a storage object', kinds.stores ?? defaultStoreKinds)
-  const namer = byKind('a namer object', kinds.namers ?? defaultNamerKinds)
+  const namer = withTransformers(byKind('a namer object', kinds.namers ?? defaultNamerKinds))
   const iface = byKind<HttpControllerSpec>('an interface object', [
     { kind: 'io.l5d.httpController', codec: httpControllerCodec },
   ])

@@ -281,4 +281,20 @@ describe('published namerd configs with Kubernetes kinds', () => {
       { timeout: 10_000 },
     )
   })
+
+  it('namerd/examples/k8s-mesh.yaml: a second k8s namer whose answers go through io.l5d.k8s.daemonset', async () => {
+    k8s.put('api/v1', 'endpoints', pods('default', 'l5d', 'incoming', [{ ip: '10.4.1.2', port: 4141 }]))
+    k8s.put('api/v1', 'endpoints', pods('default', 'web', 'http', [{ ip: '10.4.1.9', port: 8080 }]))
+    const url = await namerd(load('namerd-k8s-mesh.yaml'))
+    await vi.waitFor(
+      async () => {
+        const outgoing = await (await fetch(`${url}/api/1/bind/outgoing?path=/svc/web`)).text()
+        expect(outgoing).toContain('"ip":"10.4.1.2","port":4141')
+        expect(outgoing).toContain('/%/io.l5d.k8s.daemonset/default/incoming/l5d/#/ds/default/http/web')
+        const incoming = await (await fetch(`${url}/api/1/bind/incoming?path=/svc/web`)).text()
+        expect(incoming).toContain('"ip":"10.4.1.9","port":8080')
+      },
+      { timeout: 10_000 },
+    )
+  })
 })
