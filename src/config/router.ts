@@ -747,6 +747,10 @@ export function createClientFromConfig(
       async close() {
         await client.close()
         for (const s of started) await s.close?.()
+        // Identifiers that hold a watch (io.l5d.ingress) stop with the client.
+        const ids = spec.options.identifier
+        for (const id of ids === undefined ? [] : Array.isArray(ids) ? ids : [ids])
+          await (id as { close?: () => Promise<void> | void }).close?.()
       },
     }
   } catch (error) {

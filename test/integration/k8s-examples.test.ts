@@ -92,7 +92,8 @@ const shown = (tree: unknown) => JSON.stringify(tree, (_k, v: unknown) => (v ins
 
 async function client(config: string) {
   const c = createClientFromConfig(config, { log: () => {} })
-  cleanups.push(() => c.close())
+  // Tolerant: a test may have closed it already.
+  cleanups.push(() => c.close().catch(() => {}))
   return c
 }
 
@@ -227,6 +228,10 @@ describe('published linkerd configs with Kubernetes kinds', () => {
       },
       { timeout: 10_000 },
     )
+    // Closing the client stops the identifier's Ingress watch and the namer's Endpoints watch.
+    expect(k8s.openWatches()).toBeGreaterThan(0)
+    await c.close()
+    await vi.waitFor(() => expect(k8s.openWatches()).toBe(0), { timeout: 10_000 })
   })
 })
 
