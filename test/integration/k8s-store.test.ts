@@ -6,10 +6,11 @@ import { DtabStoreUnavailable } from '../../src/namerd/store/health.js'
 import {
   DTAB_NAMESPACE_ANNOTATION,
   dtabObjectName,
+  type K8sDtabStore,
   k8sDtabStore,
   k8sVersion,
 } from '../../src/namerd/store/k8s.js'
-import type { DtabStore, VersionedDtab } from '../../src/namerd/store/store.js'
+import type { VersionedDtab } from '../../src/namerd/store/store.js'
 import { Version } from '../../src/namerd/store/version.js'
 import { Dtab } from '../../src/naming/dtab.js'
 import { describeDtabStore, eventually } from '../namerd/store-conformance.js'
@@ -32,7 +33,7 @@ const absent = (v: VersionedDtab | undefined) => v === undefined
 
 describe('io.l5d.k8s dtab store, live', () => {
   let k8s: FakeK8s
-  let store: DtabStore
+  let store: K8sDtabStore
   beforeEach(async () => {
     k8s = await startFakeK8s()
     store = await k8sDtabStore({
@@ -125,8 +126,11 @@ describe('io.l5d.k8s dtab store, live', () => {
   it('keeps the last known dtabs while the API server is cut off, fails writes, and recovers', async () => {
     await store.put('default', Dtab.read('/a=>/b'))
     await eventually(store.observe('default'), hasDtab(Dtab.read('/a=>/b')), 10_000)
+    const health = store.health
+    expect(health.sample().status).toBe('connected')
     k8s.down()
     await expect(store.put('default', Dtab.read('/a=>/c'))).rejects.toBeInstanceOf(DtabStoreUnavailable)
+    await vi.waitFor(() => expect(health.sample().status).toBe('reconnecting'), { timeout: 10_000 })
     // Someone else writes while we are cut off.
     k8s.put(GV, 'dtabs', {
       metadata: { name: 'default', namespace: 'default' },
@@ -137,6 +141,7 @@ describe('io.l5d.k8s dtab store, live', () => {
     expect(store.observe('default').sample()!.dtab.show()).toBe('/a=>/b')
     k8s.up()
     await eventually(store.observe('default'), hasDtab(Dtab.read('/a=>/z')), 10_000)
+    expect(health.sample().status).toBe('connected')
     expect(await eventually(store.list(), (l) => l.length === 2, 10_000)).toEqual(['default', 'other'])
     await store.put('default', Dtab.read('/a=>/d'))
     await eventually(store.observe('default'), hasDtab(Dtab.read('/a=>/d')), 10_000)
@@ -153,5 +158,18 @@ describe('io.l5d.k8s dtab store, live', () => {
     k8s.unstall()
     k8s.expireWatches()
     expect(await eventually(store.list(), (l) => l.length === 1, 10_000)).toEqual(['b'])
+  })
+
+  it('reports failed health when the API server refuses its credentials', async () => {
+    const secured = await startFakeK8s({ token: 'right' })
+    const s = await k8sDtabStore({ host: secured.host, port: secured.port, timeoutMs: 1000 })
+    try {
+      await vi.waitFor(() => expect(s.health.sample().status).toBe('failed'), { timeout: 10_000 })
+      expect(s.health.sample().detail).toMatch(/Unauthorized/)
+      await expect(s.put('a', Dtab.read('/a=>/b'))).rejects.toBeInstanceOf(DtabStoreUnavailable)
+    } finally {
+      await s.close()
+      await secured.close()
+    }
   })
 })

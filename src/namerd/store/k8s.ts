@@ -16,7 +16,7 @@ import { Dentry } from '../../naming/dentry.js'
 import { Dtab } from '../../naming/dtab.js'
 import { NameTree } from '../../naming/nametree.js'
 import { nullStats, type StatsReceiver } from '../../stats/stats.js'
-import { DtabStoreUnavailable } from './health.js'
+import { DtabStoreUnavailable, HealthTracker, type StoreHealthReporting } from './health.js'
 import { type MirroredValue, NamespaceMirror } from './mirror.js'
 import { checkNamespace } from './namespace.js'
 import {
@@ -118,8 +118,8 @@ function encode(namespace: string, dtab: Dtab, resourceVersion?: string): K8sObj
 const orderOf = (rv: string | undefined): bigint | undefined =>
   rv !== undefined && /^\d{1,30}$/.test(rv) ? BigInt(rv) : undefined
 
-/** A `k8sDtabStore`: a `DtabStore`. */
-export interface K8sDtabStore extends DtabStore {}
+/** A `k8sDtabStore`: a `DtabStore` that reports its connection's health (`/admin/ping`). */
+export interface K8sDtabStore extends DtabStore, StoreHealthReporting {}
 
 /**
  * namerd's `io.l5d.k8s` dtab store: one `DTab` custom resource (`l5d.io/v1alpha1`, plural `dtabs`)
@@ -146,6 +146,8 @@ export async function k8sDtabStore(options: K8sDtabStoreOptions = {}): Promise<K
   const watchErrors = stats.counter('watch_errors')
   const base = `/apis/${DTAB_GROUP_VERSION}/namespaces/${encodeURIComponent(ns)}/dtabs`
   const mirror = new NamespaceMirror()
+  const where = `Kubernetes API ${options.inCluster ? '(in cluster)' : (options.kubeConfigPath ?? `${options.host ?? 'localhost'}:${options.port ?? 8001}`)} namespace ${ns}`
+  const tracker = new HealthTracker(scheduler, stats, where, options.onProblem)
   let closed = false
   let localOrder = 0n
 
@@ -156,7 +158,10 @@ export async function k8sDtabStore(options: K8sDtabStoreOptions = {}): Promise<K
     random: options.random,
     onError: (e) => {
       watchErrors.incr()
-      options.onProblem?.(`io.l5d.k8s dtab store: ${e instanceof Error ? e.message : String(e)}`)
+      const detail = `${where}: ${e instanceof Error ? e.message : String(e)}`
+      // Refused credentials will not fix themselves; anything else is a lost connection.
+      if (e instanceof K8sApiError && (e.status === 401 || e.status === 403)) tracker.failed(detail)
+      else tracker.lost(detail)
     },
   })
   const stop = watched.observe((s) => {
@@ -166,6 +171,7 @@ export async function k8sDtabStore(options: K8sDtabStoreOptions = {}): Promise<K
       return
     }
     if (s.kind !== 'ok') return
+    tracker.connected(where)
     const snapshotOrder = orderOf(s.value.resourceVersion) ?? ++localOrder
     const all = new Map<string, { order: bigint; value: MirroredValue }>()
     for (const o of s.value.objects.values()) {
@@ -207,6 +213,9 @@ export async function k8sDtabStore(options: K8sDtabStoreOptions = {}): Promise<K
   const objectPath = (namespace: string) => `${base}/${encodeURIComponent(dtabObjectName(namespace))}`
 
   const store: K8sDtabStore = {
+    get health() {
+      return tracker.health
+    },
     list: () => mirror.list(),
     observe(namespace) {
       try {
@@ -270,6 +279,7 @@ export async function k8sDtabStore(options: K8sDtabStoreOptions = {}): Promise<K
       if (closed) return
       closed = true
       stop()
+      tracker.close()
       mirror.fail(new DtabStoreClosed())
       if (own) await api.close()
     },
