@@ -69,8 +69,6 @@ export {
   Unidentified,
   UnidentifiedError,
 } from './identifiers.js'
-export { UnsupportedRequestError } from './interceptor.js'
-export type { ClientParams, PerName, PrefixConfigs, RetriesParams, ServiceParams } from './params.js'
 export {
   INGRESS_CLASS_ANNOTATION,
   type IngressIdentifier,
@@ -82,6 +80,8 @@ export {
   ingressSpecOf,
   matchIngress,
 } from './ingress.js'
+export { UnsupportedRequestError } from './interceptor.js'
+export type { ClientParams, PerName, PrefixConfigs, RetriesParams, ServiceParams } from './params.js'
 export {
   currentContext,
   encodeL5dErr,
