@@ -109,21 +109,30 @@ export async function namerdMain(
     io.stderr(`namerd: failed to start: ${(error as Error).message}`)
     return { exitCode: 1 }
   }
-  const api = namerd.interfaces[0]!.url
+  const api = namerd.interfaces[0]?.url
   const admin = namerd.admin.url
   io.stdout(
     [
       'namerd is running',
-      `  http controller: ${namerd.interfaces.map((i) => i.url).join(', ')}`,
+      ...(namerd.interfaces.length > 0
+        ? [`  http controller: ${namerd.interfaces.map((i) => i.url).join(', ')}`]
+        : []),
+      ...(namerd.meshInterfaces.length > 0
+        ? [`  mesh interface:  ${namerd.meshInterfaces.map((i) => i.target).join(', ')}`]
+        : []),
       `  admin:           ${admin}`,
       '',
       'Try:',
       `  curl ${admin}/admin/ping`,
-      `  curl ${api}/api/1/dtabs`,
-      `  curl -H 'Accept: application/dtab' ${api}/api/1/dtabs/demo`,
-      `  curl '${api}/api/1/resolve/demo?path=/svc/users'`,
-      `  curl '${api}/api/1/delegate/demo?path=/svc/users'`,
-      `  npx namerctl --base-url ${api} dtab get demo`,
+      ...(api === undefined
+        ? []
+        : [
+            `  curl ${api}/api/1/dtabs`,
+            `  curl -H 'Accept: application/dtab' ${api}/api/1/dtabs/demo`,
+            `  curl '${api}/api/1/resolve/demo?path=/svc/users'`,
+            `  curl '${api}/api/1/delegate/demo?path=/svc/users'`,
+            `  npx namerctl --base-url ${api} dtab get demo`,
+          ]),
       `  curl ${admin}/admin/metrics.json`,
       '',
       'Stop with Ctrl-C.',

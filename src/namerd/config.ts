@@ -49,6 +49,18 @@ export interface HttpControllerSpec {
   readonly socketOptions?: SocketOptionsSpec | undefined
 }
 
+/** A decoded `io.l5d.mesh` interface: namerd's gRPC API (default port 4321). */
+export interface MeshInterfaceSpec {
+  readonly kind: 'io.l5d.mesh'
+  readonly ip: string
+  readonly port: number
+  /** linkerd's server `tls` block: the interface then speaks gRPC over TLS. */
+  readonly tls?: ServerTlsSpec | undefined
+}
+
+/** A decoded `interfaces:` entry of any kind namerd serves. */
+export type InterfaceSpec = HttpControllerSpec | MeshInterfaceSpec
+
 /** A decoded `admin:` block. */
 export interface AdminSpec {
   readonly ip: string
@@ -61,7 +73,7 @@ export interface NamerdSpec {
   readonly admin: AdminSpec
   readonly storage: StorageSpec
   readonly namers: readonly NamerSpec[]
-  readonly interfaces: readonly HttpControllerSpec[]
+  readonly interfaces: readonly InterfaceSpec[]
 }
 
 /** A namer kind. */
@@ -278,6 +290,26 @@ const httpControllerCodec = new t.Type<HttpControllerSpec, unknown, unknown>(
   (a) => a,
 )
 
+const meshInterfaceCodec = new t.Type<MeshInterfaceSpec, unknown, unknown>(
+  'io.l5d.mesh',
+  (u): u is MeshInterfaceSpec => typeof u === 'object' && u !== null,
+  (u, c) => {
+    const r = struct(
+      'an io.l5d.mesh interface object',
+      { kind: t.literal('io.l5d.mesh') },
+      { ip: ipCodec, port: portCodec, tls: serverTlsCodec },
+    ).validate(u, c)
+    if (isLeft(r)) return r
+    return t.success({
+      kind: 'io.l5d.mesh' as const,
+      ip: r.right.ip ?? '127.0.0.1',
+      port: r.right.port ?? 4321,
+      tls: r.right.tls,
+    })
+  },
+  (a) => a,
+)
+
 const adminCodec = struct('an admin object', {}, { ip: ipCodec, port: portCodec, shutdownGraceMs: t.number })
 
 /**
@@ -326,7 +358,7 @@ export interface NamerdKinds {
 
 /**
  * The codec of linkerd's namerd YAML: `admin`, `storage` (required), `namers`, `interfaces`
- * (required, non-empty; only `io.l5d.httpController` is served), plus `telemetry` (accepted and
+ * (required, non-empty; `io.l5d.httpController` and `io.l5d.mesh` are served), plus `telemetry` (accepted and
  * ignored: metrics are always served on the admin port). Unknown fields are errors; namer prefixes
  * must be distinct and not nested (linkerd's messages).
  *
@@ -338,10 +370,11 @@ export interface NamerdKinds {
 export function namerdConfigCodec(kinds: NamerdKinds = {}): t.Type<NamerdSpec, unknown, unknown> {
   const storage = byKind('a storage object', kinds.stores ?? defaultStoreKinds)
   const namer = withTransformers(byKind('a namer object', kinds.namers ?? defaultNamerKinds))
-  const iface = byKind<HttpControllerSpec>('an interface object', [
+  const iface = byKind<InterfaceSpec>('an interface object', [
     { kind: 'io.l5d.httpController', codec: httpControllerCodec },
+    { kind: 'io.l5d.mesh', codec: meshInterfaceCodec },
   ])
-  const interfaces = new t.Type<readonly HttpControllerSpec[], unknown, unknown>(
+  const interfaces = new t.Type<readonly InterfaceSpec[], unknown, unknown>(
     'interfaces',
     Array.isArray,
     (u, c) => {

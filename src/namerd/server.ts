@@ -6,6 +6,7 @@ import type { NamerdSpec, PluginContext } from './config.js'
 import { httpController } from './http/controller.js'
 import { type Listening, listen } from './http/listen.js'
 import { nameEndpoints } from './http/names.js'
+import { type MeshListening, meshInterface } from './mesh/server.js'
 import { hasStoreHealth } from './store/health.js'
 import type { DtabStore } from './store/store.js'
 import { namerdUi } from './ui.js'
@@ -29,6 +30,8 @@ export interface Namerd {
   readonly admin: Listening
   /** One per configured `io.l5d.httpController` interface, in configuration order. */
   readonly interfaces: readonly Listening[]
+  /** One per configured `io.l5d.mesh` (gRPC) interface, in configuration order. */
+  readonly meshInterfaces: readonly MeshListening[]
   readonly stats: InMemoryStats
   /** Stops the servers (ending watch streams), the namers and the store; idempotent. */
   close(): Promise<void>
@@ -69,11 +72,28 @@ export async function startNamerd(spec: NamerdSpec, options: StartNamerdOptions 
     cleanups.push(() => names.close())
     const interfaces: Listening[] = []
     let firstApi: ReturnType<typeof httpController> | undefined
+    const meshInterfaces: MeshListening[] = []
+    const meshCount = spec.interfaces.filter((i) => i.kind === 'io.l5d.mesh').length
+    const httpCount = spec.interfaces.length - meshCount
     for (const [i, iface] of spec.interfaces.entries()) {
+      if (iface.kind === 'io.l5d.mesh') {
+        const mesh = await meshInterface({
+          store,
+          namers,
+          ip: iface.ip,
+          port: iface.port,
+          tls: iface.tls,
+          stats: stats.scope('mesh', meshCount === 1 ? '' : String(i)),
+          scheduler,
+        })
+        cleanups.push(() => mesh.close())
+        meshInterfaces.push(mesh)
+        continue
+      }
       const api = httpController({
         store,
         names,
-        stats: stats.scope('http', spec.interfaces.length === 1 ? '' : String(i)),
+        stats: stats.scope('http', httpCount === 1 ? '' : String(i)),
         clock: scheduler,
         authToken: iface.authToken,
         maxBodyBytes: iface.maxBodyBytes,
@@ -103,7 +123,7 @@ export async function startNamerd(spec: NamerdSpec, options: StartNamerdOptions 
     )
     cleanups.push(() => admin.close())
     let closing: Promise<void> | undefined
-    return { store, admin, interfaces, stats, close: () => (closing ??= closeAll()) }
+    return { store, admin, interfaces, meshInterfaces, stats, close: () => (closing ??= closeAll()) }
   } catch (error) {
     await closeAll()
     throw error

@@ -1,7 +1,7 @@
 import { isLeft, isRight } from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { type ConfigError, decodeConfig, parseConfigText } from '../../src/config/decode.js'
-import { namerdConfigCodec } from '../../src/namerd/config.js'
+import { type HttpControllerSpec, namerdConfigCodec } from '../../src/namerd/config.js'
 
 const decodeYaml = (text: string) => {
   const raw = parseConfigText(text, 'test.yaml')
@@ -109,7 +109,7 @@ interfaces:
     )
     if (!isRight(r)) throw r.left
     expect(r.right.storage.kind).toBe('switchboard.file')
-    expect(r.right.interfaces[0]!.authToken).toBe('t')
+    expect((r.right.interfaces[0] as HttpControllerSpec).authToken).toBe('t')
     expect(
       problems('storage: {kind: switchboard.file}\ninterfaces: [{kind: io.l5d.httpController}]'),
     ).toEqual(['storage.dir: expected a non-empty string, found nothing'])

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { isLeft, isRight } from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ConfigError, decodeConfig, parseConfigText } from '../../src/config/decode.js'
-import { namerdConfigCodec } from '../../src/namerd/config.js'
+import { type HttpControllerSpec, namerdConfigCodec } from '../../src/namerd/config.js'
 import { type Namerd, startNamerd } from '../../src/namerd/server.js'
 import { makeCertificates, type TestCertificates } from '../integration/certs.js'
 
@@ -60,7 +60,7 @@ describe('io.l5d.httpController options', () => {
     backlog: 128
 `)
     if (!isRight(r)) throw r.left
-    expect(r.right.interfaces[0]!.socketOptions).toEqual({
+    expect((r.right.interfaces[0] as HttpControllerSpec).socketOptions).toEqual({
       noDelay: true,
       reuseAddr: true,
       reusePort: true,
