@@ -28,6 +28,7 @@ import { ingressIdentifier } from '../http/ingress.js'
 import type { ClientParams, PerName, RetriesParams, ServiceParams } from '../http/params.js'
 import { consecutiveFailures, successRate, successRateWindowed } from '../liveness/policy.js'
 import { namerdInterpreter } from '../namerd/client/interpreter.js'
+import { meshInterpreter } from '../namerd/client/mesh.js'
 import { defaultNamerKinds, type NamerKind } from '../namerd/config.js'
 import type { PluginContext } from '../namerd/plugin.js'
 import { k8sNamer } from '../namers/k8s.js'
@@ -499,6 +500,103 @@ function namerdUrl(dst: Path): string | Problem {
   return problem(`dst must be /$/inet/<host>/<port>, found ${dst.show()}`)
 }
 
+/**
+ * `dst: /$/inet/<host>/<port>` → the gRPC target `<host>:<port>`. A numeric host in the JVM's short
+ * forms (`127.1`) is spelled out, as Java's `InetAddress` reads it.
+ */
+function meshTarget(dst: Path): string | Problem {
+  const s = dst.segments
+  if (!(s.length === 4 && s[0] === '$' && s[1] === 'inet' && /^\d+$/.test(s[3]!)))
+    return problem(`dst must be /$/inet/<host>/<port>, found ${dst.show()}`)
+  let host = s[2]!
+  const parts = host.split('.')
+  if (/^\d+(\.\d+){1,2}$/.test(host) && parts.every((p) => Number(p) <= 255)) {
+    // inet_aton: the last part fills the remaining bytes (127.1 = 127.0.0.1).
+    const head = parts.slice(0, -1).map(Number)
+    const last = Number(parts[parts.length - 1])
+    const rest: number[] = []
+    for (let i = 4 - head.length - 1; i >= 0; i--) rest.push((last >> (8 * i)) & 255)
+    host = [...head, ...rest].join('.')
+  }
+  return host.includes(':') ? `[${host}]:${s[3]}` : `${host}:${s[3]}`
+}
+
+const meshTlsCodec = struct(
+  'a client tls object',
+  {},
+  {
+    disableValidation: t.boolean,
+    commonName: nonEmptyString,
+    trustCerts: t.array(nonEmptyString),
+    trustCertsBundle: nonEmptyString,
+    clientAuth: struct('a clientAuth object', { certPath: nonEmptyString, keyPath: nonEmptyString }, {}),
+  },
+)
+
+const meshInterpreterKind = kind(
+  'io.l5d.mesh',
+  { dst: pathCodec },
+  {
+    root: pathCodec,
+    retry: struct('a retry object', {}, { baseSeconds: nonNegative, maxSeconds: nonNegative }),
+    tls: meshTlsCodec,
+    failureThreshold: struct(
+      'a failureThreshold object',
+      {},
+      { minPeriodMs: nonNegative, closeTimeoutMs: nonNegative },
+    ),
+    initialStreamWindowSizeKB: nonNegative,
+    transformers: transformersCodec,
+  },
+  (c) => {
+    const target = meshTarget(c.dst)
+    if (typeof target !== 'string') return target
+    const root = c.root ?? Path.of('default')
+    if (root.size !== 1)
+      return problem(
+        `root may only contain a single path element (the namerd namespace), found ${root.show()}`,
+      )
+    const base = (c.retry?.baseSeconds ?? 0.1) * 1000
+    const max = (c.retry?.maxSeconds ?? 0.8) * 1000
+    if (base > max) return problem('retry.baseSeconds must not be greater than retry.maxSeconds')
+    const tls = c.tls
+    const trustCerts = [...(tls?.trustCerts ?? []), ...(tls?.trustCertsBundle ? [tls.trustCertsBundle] : [])]
+    const channelOptions: Record<string, number> = {}
+    // linkerd's failure detector pings namerd every minPeriodMs and gives up after closeTimeoutMs.
+    if (c.failureThreshold?.minPeriodMs !== undefined)
+      channelOptions['grpc.keepalive_time_ms'] = Math.max(1000, c.failureThreshold.minPeriodMs)
+    if (c.failureThreshold?.closeTimeoutMs !== undefined)
+      channelOptions['grpc.keepalive_timeout_ms'] = Math.max(1000, c.failureThreshold.closeTimeoutMs)
+    if (c.initialStreamWindowSizeKB !== undefined)
+      channelOptions['grpc-node.flow_control_window'] = c.initialStreamWindowSizeKB * 1024
+    const spec: InterpreterSpec = {
+      kind: 'io.l5d.mesh',
+      transformers: c.transformers ?? [],
+      make: (ctx: PluginContext) =>
+        meshInterpreter({
+          target,
+          root,
+          backoff: Backoff.equalJitter(base, max),
+          ...(tls
+            ? {
+                tls: {
+                  trustCerts: trustCerts.length > 0 ? trustCerts : undefined,
+                  commonName: tls.commonName,
+                  disableValidation: tls.disableValidation,
+                  clientAuth: tls.clientAuth,
+                },
+              }
+            : {}),
+          channelOptions,
+          scheduler: ctx.scheduler,
+          stats: ctx.stats,
+          onError: (e) => ctx.log(e.message),
+        }),
+    }
+    return spec
+  },
+)
+
 const interpreterKinds: ConfigKind<InterpreterSpec>[] = [
   kind('default', {}, { transformers: transformersCodec }, (c) => ({
     kind: 'default',
@@ -538,6 +636,7 @@ const interpreterKinds: ConfigKind<InterpreterSpec>[] = [
       return spec
     },
   ),
+  meshInterpreterKind,
 ]
 
 // --- the router ----------------------------------------------------------------------------------
