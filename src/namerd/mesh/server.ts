@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import type * as Grpc from '@grpc/grpc-js'
 import { Activity, type ActivityState } from '../../core/activity.js'
 import { type Scheduler, systemScheduler } from '../../core/clock.js'
-import type { Var } from '../../core/var.js'
+import { Var } from '../../core/var.js'
 import { Addr } from '../../naming/addr.js'
 import { Dtab } from '../../naming/dtab.js'
 import { configuredDtabInterpreter, defaultInterpreter } from '../../naming/interpreter.js'
@@ -176,6 +176,31 @@ export async function meshInterface(options: MeshInterfaceOptions): Promise<Mesh
       { namers },
     )
 
+  /**
+   * One observation per distinct question, however many streams ask it: the activity runs while
+   * observed and leaves the table when its last observer goes (so the table is bounded by the open
+   * streams). Every stream then sees the same value objects, whose encoding is cached below.
+   */
+  const sharedActs = new Map<string, Activity<unknown>>()
+  const shared = <T>(key: string, make: () => Activity<T>): Activity<T> => {
+    const existing = sharedActs.get(key)
+    if (existing) return existing as Activity<T>
+    const inner = make()
+    const a = Activity.of(
+      Var.async<ActivityState<T>>({ kind: 'pending' }, (update) => {
+        sharedActs.set(key, a as Activity<unknown>)
+        const stop = inner.states.observe(update)
+        return () => {
+          stop()
+          if (sharedActs.get(key) === a) sharedActs.delete(key)
+        }
+      }),
+    )
+    return a
+  }
+  /** Encoded answers per method and value object: a change fanned out to many streams is encoded once. */
+  const encodings = new Map<string, WeakMap<object, Buffer>>()
+
   const open = new Set<() => void>()
   const unGauge = stats.gauge('streams', () => open.size)
   const counters = new Map<string, ReturnType<StatsReceiver['counter']>>()
@@ -239,6 +264,11 @@ export async function meshInterface(options: MeshInterfaceOptions): Promise<Mesh
     ) =>
     (call: Grpc.ServerWritableStream<Req, object>) => {
       count(name)
+      let encoded = encodings.get(name)
+      if (!encoded) {
+        encoded = new WeakMap()
+        encodings.set(name, encoded)
+      }
       let activity: Activity<T>
       try {
         activity = watch(call.request)
@@ -250,7 +280,7 @@ export async function meshInterface(options: MeshInterfaceOptions): Promise<Mesh
       let finished = false
       let last: Buffer | undefined
       let blocked = false
-      let queued: object | undefined
+      let queued: Buffer | undefined
       let dispose: (() => void) | undefined
       const stop = (s?: Status) => {
         if (finished) return
@@ -263,7 +293,7 @@ export async function meshInterface(options: MeshInterfaceOptions): Promise<Mesh
         else call.emit('error', s)
       }
       const cancel = () => stop(status(Code.UNAVAILABLE, 'namerd is shutting down'))
-      const write = (msg: object) => {
+      const write = (msg: Buffer) => {
         if (blocked) {
           queued = msg
           return
@@ -287,18 +317,20 @@ export async function meshInterface(options: MeshInterfaceOptions): Promise<Mesh
           stop(onFailure(state.error))
           return
         }
-        let msg: object
-        let bytes: Buffer
-        try {
-          msg = toWire(state.value)
-          bytes = method.responseSerialize(msg)
-        } catch (error) {
-          stop(status(Code.INTERNAL, messageOf(error)))
-          return
+        const value = state.value
+        let bytes = typeof value === 'object' && value !== null ? encoded!.get(value) : undefined
+        if (bytes === undefined) {
+          try {
+            bytes = method.responseSerialize(toWire(value))
+          } catch (error) {
+            stop(status(Code.INTERNAL, messageOf(error)))
+            return
+          }
+          if (typeof value === 'object' && value !== null) encoded!.set(value, bytes)
         }
-        if (last?.equals(bytes)) return
+        if (last === bytes || last?.equals(bytes)) return
         last = bytes
-        write(msg)
+        write(bytes)
       })
       if (finished) dispose()
     }
@@ -313,7 +345,9 @@ export async function meshInterface(options: MeshInterfaceOptions): Promise<Mesh
     const ns = namespaceOf(req.root)
     const name = nameOf(req.name)
     const dtab = dtabFromWire(req.dtab)
-    return interpreterOf(ns).bind(dtab, name)
+    return shared(`bind\u0000${ns}\u0000${dtab.show()}\u0000${name.show()}`, () =>
+      interpreterOf(ns).bind(dtab, name),
+    )
   }
   const boundTreeRsp = (t: NameTree<NameBound>) => ({ tree: boundTreeToWire(t) })
   const interpreterImpl = {
@@ -343,7 +377,8 @@ export async function meshInterface(options: MeshInterfaceOptions): Promise<Mesh
       Resolver.service['StreamReplicas']!,
       (req) => {
         if (!req.id || (req.id.elems ?? []).length === 0) return Activity.value(undefined)
-        return addrOfId(pathFromWire(req.id, 'id'))
+        const id = pathFromWire(req.id, 'id')
+        return shared(`addr\u0000${id.show()}`, () => addrOfId(id))
       },
       (a) => (a === undefined ? NoId : replicasToWire(a)),
     ),
@@ -400,12 +435,16 @@ export async function meshInterface(options: MeshInterfaceOptions): Promise<Mesh
     StreamDtab: streaming<DtabReq, { dtab: Dtab; version: Uint8Array } | undefined>(
       'Delegator/StreamDtab',
       Delegator.service['StreamDtab']!,
-      (req) =>
-        store
-          .observe(namespaceOf(req.root))
-          .flatMap((v) =>
-            v === undefined ? Activity.exception(new StatusError(RootNotFound())) : Activity.value(v),
-          ),
+      (req) => {
+        const ns = namespaceOf(req.root)
+        return shared(`dtab\u0000${ns}`, () =>
+          store
+            .observe(ns)
+            .flatMap((v) =>
+              v === undefined ? Activity.exception(new StatusError(RootNotFound())) : Activity.value(v),
+            ),
+        )
+      },
       (v) => dtabRsp(v!),
       (e) => (e instanceof StatusError ? e.status : status(Code.INTERNAL, messageOf(e))),
     ),
@@ -458,10 +497,27 @@ export async function meshInterface(options: MeshInterfaceOptions): Promise<Mesh
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
   })
+  /** A service definition whose streams may also be handed bytes already encoded. */
+  const preEncoded = (svc: Grpc.ServiceDefinition): Grpc.ServiceDefinition =>
+    Object.fromEntries(
+      Object.entries(svc).map(([k, d]) => [
+        k,
+        { ...d, responseSerialize: (v: unknown) => (Buffer.isBuffer(v) ? v : d.responseSerialize(v)) },
+      ]),
+    )
   server.addService(Codec.service, codecImpl as unknown as Grpc.UntypedServiceImplementation)
-  server.addService(Interpreter.service, interpreterImpl as unknown as Grpc.UntypedServiceImplementation)
-  server.addService(Resolver.service, resolverImpl as unknown as Grpc.UntypedServiceImplementation)
-  server.addService(Delegator.service, delegatorImpl as unknown as Grpc.UntypedServiceImplementation)
+  server.addService(
+    preEncoded(Interpreter.service),
+    interpreterImpl as unknown as Grpc.UntypedServiceImplementation,
+  )
+  server.addService(
+    preEncoded(Resolver.service),
+    resolverImpl as unknown as Grpc.UntypedServiceImplementation,
+  )
+  server.addService(
+    preEncoded(Delegator.service),
+    delegatorImpl as unknown as Grpc.UntypedServiceImplementation,
+  )
 
   const credentials = serverCredentials(grpc, options.tls)
   const ip = options.ip ?? '127.0.0.1'
