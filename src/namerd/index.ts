@@ -1,6 +1,7 @@
 /**
  * namerd: the routing control plane. Dtab stores (memory, file; etcd and ZooKeeper elsewhere),
- * linkerd's namerd HTTP API, the admin server, configuration and the process.
+ * linkerd's namerd HTTP API and `io.l5d.mesh` gRPC API (with their client interpreters), the admin
+ * server, configuration and the process.
  *
  * @example
  * ```ts
@@ -17,6 +18,13 @@ export {
   NamerdStreamError,
   namerdInterpreter,
 } from './client/interpreter.js'
+export {
+  type MeshClientTls,
+  type MeshInterpreter,
+  type MeshInterpreterOptions,
+  MeshStreamError,
+  meshInterpreter,
+} from './client/mesh.js'
 export { addrFromJson, boundTreeFromJson, delegateTreeFromJson, type WireBound } from './client/wire.js'
 export {
   type AdminSpec,
@@ -25,7 +33,9 @@ export {
   fileStoreKind,
   fsNamerKind,
   type HttpControllerSpec,
+  type InterfaceSpec,
   inMemoryStoreKind,
+  type MeshInterfaceSpec,
   type NamerdKinds,
   type NamerdSpec,
   type NamerKind,
@@ -72,6 +82,9 @@ export {
   stripTransformerPrefix,
 } from './http/names.js'
 export { streamActivity, type WatchRegistry, type WatchRendering, watchRegistry } from './http/watch.js'
+export { MeshDecodeError } from './mesh/convert.js'
+export { meshProtoPath } from './mesh/proto.js'
+export { type MeshInterfaceOptions, type MeshListening, meshInterface } from './mesh/server.js'
 export { type Namerd, type StartNamerdOptions, startNamerd } from './server.js'
 export * from './store/index.js'
 export { etcdStoreKind, zkStoreKind } from './store/remote-kinds.js'

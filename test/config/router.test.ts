@@ -147,6 +147,49 @@ interpreter:
     ])
   })
 
+  it('reads the io.l5d.mesh interpreter as linkerd writes it', async () => {
+    const r = readRouterConfig(`
+interpreter:
+  kind: io.l5d.mesh
+  dst: /$/inet/127.1/4321
+  root: /default
+  experimental: true
+  retry: {baseSeconds: 1, maxSeconds: 600}
+  failureThreshold: {minPeriodMs: 5000, closeTimeoutMs: 6000}
+  initialStreamWindowSizeKB: 1024
+  tls: {commonName: namerd, disableValidation: true}
+  transformers:
+  - kind: io.l5d.localhost
+`)
+    if (!isRight(r)) throw r.left
+    expect(r.right.interpreter.kind).toBe('io.l5d.mesh')
+    expect(r.right.interpreter.transformers.length).toBe(1)
+    const interpreter = r.right.interpreter.make!({
+      stats: undefined as never,
+      scheduler: undefined as never,
+      log: () => {},
+    })
+    await (interpreter as unknown as { ready(): Promise<void> }).ready()
+    await interpreter.close?.()
+    expect(problems('interpreter: { kind: io.l5d.mesh }')).toEqual([
+      'interpreter.dst: expected a path such as "/svc", found nothing',
+    ])
+    expect(problems('interpreter: { kind: io.l5d.mesh, dst: /svc/namerd }')).toEqual([
+      'interpreter: dst must be /$/inet/<host>/<port>, found /svc/namerd',
+    ])
+    expect(problems('interpreter: { kind: io.l5d.mesh, dst: /$/inet/127.1/4321, root: /a/b }')).toEqual([
+      'interpreter: root may only contain a single path element (the namerd namespace), found /a/b',
+    ])
+    expect(
+      problems(
+        'interpreter: { kind: io.l5d.mesh, dst: /$/inet/127.1/4321, retry: {baseSeconds: 9, maxSeconds: 1} }',
+      ),
+    ).toEqual(['interpreter: retry.baseSeconds must not be greater than retry.maxSeconds'])
+    expect(problems('interpreter: { kind: io.l5d.mesh, dst: /$/inet/127.1/4321, namespace: x }')[0]).toMatch(
+      /^interpreter\.namespace: unknown field/,
+    )
+  })
+
   it('names every wrong field at once', () => {
     const found = problems(`
 namers:

@@ -65,7 +65,37 @@ interfaces:
       "storage.namespaces: default: simple expected but end of input found at '/svc =>[]'",
       'namers[0].rootDir: expected a non-empty string, found nothing',
       'interfaces[0].port: expected an integer port from 0 to 65535, found "4180"',
-      'interfaces[1].kind: unknown kind "io.l5d.thriftNameInterpreter" (known kinds: io.l5d.httpController)',
+      'interfaces[1].kind: unknown kind "io.l5d.thriftNameInterpreter" (known kinds: io.l5d.httpController, io.l5d.mesh)',
+    ])
+  })
+
+  it('decodes the io.l5d.mesh interface with linkerd’s keys and default port 4321', () => {
+    const r = decodeYaml(`
+storage: {kind: io.l5d.inMemory}
+interfaces:
+  - kind: io.l5d.mesh
+  - kind: io.l5d.mesh
+    ip: 0.0.0.0
+    port: 4322
+    tls: {certPath: /c.pem, keyPath: /k.pem, requireClientAuth: true, caCertPath: /ca.pem}
+`)
+    if (!isRight(r)) throw r.left
+    expect(r.right.interfaces).toEqual([
+      { kind: 'io.l5d.mesh', ip: '127.0.0.1', port: 4321, tls: undefined },
+      {
+        kind: 'io.l5d.mesh',
+        ip: '0.0.0.0',
+        port: 4322,
+        tls: { certPath: '/c.pem', keyPath: '/k.pem', requireClientAuth: true, caCertPath: '/ca.pem' },
+      },
+    ])
+    expect(
+      problems(
+        'storage: {kind: io.l5d.inMemory}\ninterfaces: [{kind: io.l5d.mesh, port: 70000, authToken: x}]',
+      ),
+    ).toEqual([
+      'interfaces[0].port: expected an integer port from 0 to 65535, found 70000',
+      'interfaces[0].authToken: unknown field (known fields: kind, ip, port, tls)',
     ])
   })
 

@@ -245,6 +245,9 @@ describe('mesh.proto, loaded independently', () => {
       ),
     )
     expect(garbage?.code).toBe(grpc.status.INTERNAL)
+    // A request above the 1 MiB bound is refused before it is decoded.
+    const huge = await err(unaryBytes('Codec', 'ReadDtab', { text: 'x'.repeat(2 * 1024 * 1024) }))
+    expect(huge?.[0]).toBe(grpc.status.RESOURCE_EXHAUSTED)
     const ok = await unaryBytes('Codec', 'ShowPath', { path: path('/a/b') })
     expect(method('Codec', 'ShowPath').responseDeserialize(ok)).toEqual({ text: '/a/b' })
   })
