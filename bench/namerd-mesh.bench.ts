@@ -120,13 +120,14 @@ function meshWatch(
   method: string,
   request: object,
   show: (msg: unknown) => string,
+  sharedClient?: Grpc.Client,
 ): Promise<Watcher> {
   return new Promise((resolve, reject) => {
     const { w, deliver } = watcherOf(resolve)
-    // One channel per watcher: a router each.
-    const client = new ctor(target, grpc.credentials.createInsecure(), {
-      'grpc.use_local_subchannel_pool': 1,
-    })
+    // One channel per watcher (a router each), unless a shared one is given (one router).
+    const client =
+      sharedClient ??
+      new ctor(target, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 })
     const call = (client as unknown as Record<string, (r: object) => Grpc.ClientReadableStream<unknown>>)[
       method
     ]!(request)
@@ -136,7 +137,7 @@ function meshWatch(
     })
     w.close = () => {
       call.cancel()
-      client.close()
+      if (!sharedClient) client.close()
     }
   })
 }
@@ -246,6 +247,26 @@ async function main(): Promise<void> {
         await fanOut(`mesh Interpreter/StreamBoundTree × ${WATCHERS}`, child.pid, pool, watchers, openMs),
       )
       for (const w of watchers) w.close()
+    }
+    {
+      const name = pathToWire(Path.read('/svc/users'))
+      const one = new Interpreter(mesh, grpc.credentials.createInsecure())
+      const { watchers, openMs } = await openAll(() =>
+        meshWatch(
+          Interpreter,
+          grpc,
+          mesh,
+          'StreamBoundTree',
+          { root, name },
+          (msg) => labels((msg as { tree: { leaf?: { id: { elems: Buffer[] } } } }).tree.leaf?.id),
+          one,
+        ),
+      )
+      rows.push(
+        await fanOut(`mesh StreamBoundTree × ${WATCHERS}, one connection`, child.pid, pool, watchers, openMs),
+      )
+      for (const w of watchers) w.close()
+      one.close()
     }
     console.table(rows)
   } finally {
