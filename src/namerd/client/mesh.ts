@@ -296,8 +296,9 @@ export function meshInterpreter(options: MeshInterpreterOptions): MeshInterprete
     const existing = addrs.get(key)
     if (existing) return existing
     const method = methodName('Resolver', 'StreamReplicas')
-    const v = Var.async<Addr>(Addr.Pending, (update) =>
-      stream(
+    const v: Var<Addr> = Var.async<Addr>(Addr.Pending, (update) => {
+      addrs.set(key, v)
+      const stop = stream(
         `${method} ${key}`,
         (c) => startStream(c.resolver, 'StreamReplicas', { id: pathToWire(id) }),
         (msg) => {
@@ -306,8 +307,13 @@ export function meshInterpreter(options: MeshInterpreterOptions): MeshInterprete
           if (a.kind !== 'pending') update(a)
         },
         (error) => update(Addr.failed(error)),
-      ),
-    )
+      )
+      // Unobserved names leave the table, so it holds only what is in use.
+      return () => {
+        stop()
+        if (addrs.get(key) === v) addrs.delete(key)
+      }
+    })
     addrs.set(key, v)
     return v
   }
@@ -321,9 +327,10 @@ export function meshInterpreter(options: MeshInterpreterOptions): MeshInterprete
     if (existing) return existing
     const method = methodName('Interpreter', 'StreamBoundTree')
     const req = { root: wireRoot, name: pathToWire(path), dtab: dtabToWire(dtab) }
-    const a = Activity.of(
-      Var.async<ActivityState<NameTree<NameBound>>>({ kind: 'pending' }, (update) =>
-        stream(
+    const a: Activity<NameTree<NameBound>> = Activity.of(
+      Var.async<ActivityState<NameTree<NameBound>>>({ kind: 'pending' }, (update) => {
+        binds.set(key, a)
+        const stop = stream(
           `${method} ${path.show()}`,
           (c) => startStream(c.interpreter, 'StreamBoundTree', req),
           (msg) => {
@@ -331,8 +338,12 @@ export function meshInterpreter(options: MeshInterpreterOptions): MeshInterprete
             update({ kind: 'ok', value: t })
           },
           (error) => update({ kind: 'failed', error }),
-        ),
-      ),
+        )
+        return () => {
+          stop()
+          if (binds.get(key) === a) binds.delete(key)
+        }
+      }),
     ).dedup((x, y) => NameTree.equals(x, y, (p, q) => p.equals(q) && p.path.equals(q.path)))
     binds.set(key, a)
     return a
