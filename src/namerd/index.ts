@@ -83,7 +83,7 @@ export {
 } from './http/names.js'
 export { streamActivity, type WatchRegistry, type WatchRendering, watchRegistry } from './http/watch.js'
 export { MeshDecodeError } from './mesh/convert.js'
-export { meshProtoPath } from './mesh/proto.js'
+export { meshProtoPath } from './mesh/proto-path.js'
 export { type MeshInterfaceOptions, type MeshListening, meshInterface } from './mesh/server.js'
 export { type Namerd, type StartNamerdOptions, startNamerd } from './server.js'
 export * from './store/index.js'

@@ -13,4 +13,10 @@ for (const [subpath, target] of Object.entries(pkg.exports)) {
   if (names.length === 0) throw new Error(`${specifier} (${target.default}) exports nothing`)
   loaded++
 }
-console.log(`dist smoke: ${loaded} subpaths loaded with plain node`)
+// The mesh interface's wire contract is a file beside the built module, copied by `npm run build`.
+const { meshProtoPath } = await import(`${pkg.name}/namerd`)
+const proto = meshProtoPath()
+if (!proto.includes('/dist/')) throw new Error(`mesh.proto was not built into dist: found ${proto}`)
+if (!(await readFile(proto, 'utf8')).includes('package io.linkerd.mesh;'))
+  throw new Error(`${proto} is not the io.linkerd.mesh definition`)
+console.log(`dist smoke: ${loaded} subpaths loaded with plain node; mesh.proto at ${proto}`)

@@ -58,8 +58,8 @@ export interface MeshInterpreterOptions {
   readonly stats?: StatsReceiver | undefined
   /** Told about every stream failure (the interpreter keeps retrying and keeps its last answers). */
   readonly onError?: ((error: MeshStreamError) => void) | undefined
-  /** Extra `@grpc/grpc-js` channel options. */
-  readonly channelOptions?: Grpc.ChannelOptions | undefined
+  /** Extra `@grpc/grpc-js` channel options (`grpc.keepalive_time_ms`, ...). */
+  readonly channelOptions?: Readonly<Record<string, string | number>> | undefined
 }
 
 /** A `NameInterpreter` (and `Delegator`) answered by namerd's mesh interface. */

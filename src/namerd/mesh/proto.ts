@@ -1,24 +1,9 @@
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import type * as Grpc from '@grpc/grpc-js'
 import type * as ProtoLoader from '@grpc/proto-loader'
 import { importOptional } from '../../core/optional.js'
+import { meshProtoPath } from './proto-path.js'
 
-/**
- * The path of `mesh.proto`, the io.linkerd.mesh wire contract shipped with switchboard (beside
- * this module in `src/` and in `dist/`).
- *
- * @example
- * ```ts
- * const def = await protoLoader.load(meshProtoPath(), { keepCase: true })
- * ```
- */
-export function meshProtoPath(): string {
-  const here = fileURLToPath(new URL('./mesh.proto', import.meta.url))
-  if (existsSync(here)) return here
-  // A build that did not copy the file: fall back to the sources shipped in the package.
-  return fileURLToPath(new URL('../../../src/namerd/mesh/mesh.proto', import.meta.url))
-}
+export { meshProtoPath } from './proto-path.js'
 
 /** How the mesh messages are turned into plain objects (see `convert.ts` for their shapes). */
 export const MESH_LOADER_OPTIONS: ProtoLoader.Options = {
