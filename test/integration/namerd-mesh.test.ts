@@ -200,6 +200,42 @@ describe('meshInterpreter against namerd’s io.l5d.mesh interface', () => {
     expect(tree.states.sample().kind).toBe('pending')
   })
 
+  it('with requireClientAuth, serves only clients with a certificate from caCertPath', async () => {
+    const certDir = await mkdtemp(join(tmpdir(), 'switchboard-mesh-mtls-'))
+    cleanups.push(() => rm(certDir, { recursive: true, force: true }))
+    const certs = makeCertificates(certDir)
+    namerd = await start('/svc=>/#/io.l5d.fs', {
+      tls: {
+        certPath: certs.serverCertFile,
+        keyPath: certs.serverKeyFile,
+        caCertPath: certs.caFile,
+        requireClientAuth: true,
+      },
+    })
+    const target = namerd.meshInterfaces[0]!.target
+    const tls = { trustCerts: [certs.caFile], commonName: 'localhost' }
+    interpreter = meshInterpreter({
+      target,
+      tls: { ...tls, clientAuth: { certPath: certs.clientCertFile, keyPath: certs.clientKeyFile } },
+    })
+    const addr = resolve(interpreter, Dtab.empty, Path.read('/svc/users'))
+    cleanups.push(addr.observe(() => {}))
+    expect(ports((await until(addr, (a) => a.kind === 'bound')).value)).toEqual([8080])
+    const errors: MeshStreamError[] = []
+    const anonymous = meshInterpreter({
+      target,
+      tls,
+      backoff: Backoff.constant(50),
+      onError: (e) => errors.push(e),
+    })
+    cleanups.push(() => anonymous.close())
+    const tree = anonymous.bind(Dtab.empty, Path.read('/svc/users'))
+    cleanups.push(tree.observe(() => {}))
+    await new Promise((r) => setTimeout(r, 500))
+    expect(tree.states.sample().kind).toBe('pending')
+    expect(errors.length).toBeGreaterThan(0)
+  })
+
   it('close stops every stream on both sides', async () => {
     namerd = await start('/svc=>/#/io.l5d.fs')
     interpreter = meshInterpreter({ target: namerd.meshInterfaces[0]!.target })
