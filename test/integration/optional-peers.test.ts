@@ -63,6 +63,43 @@ describe('optional peer dependencies', { timeout: 90_000 }, () => {
     })
   })
 
+  it('every core subpath loads without @grpc/grpc-js and @grpc/proto-loader', async () => {
+    const imports = CORE.map((m) => `await import('./src/${m}.ts')`).join('; ')
+    const out = await withHidden('@grpc/grpc-js,@grpc/proto-loader', `${imports}; console.log('ok')`)
+    expect(out).toBe('ok')
+  })
+
+  it('a namerd config with an io.l5d.mesh interface says which package to install', async () => {
+    const out = await withHidden(
+      '@grpc/grpc-js',
+      `import { namerdMain } from './src/cli/namerd-main.ts'
+       const lines = []
+       const config = 'admin: { port: 0 }\\nstorage: { kind: io.l5d.inMemory }\\ninterfaces: [{ kind: io.l5d.mesh, port: 0 }]\\n'
+       const out = await namerdMain(['-'], { stdout: (l) => lines.push('out ' + l), stderr: (l) => lines.push('err ' + l), readStdin: async () => config })
+       if ('namerd' in out) { await out.namerd.close(); console.log('started') } else console.log(JSON.stringify({ code: out.exitCode, lines }))`,
+    )
+    const { code, lines } = JSON.parse(out) as { code: number; lines: string[] }
+    expect(code).toBe(1)
+    expect(lines.join('\n')).toContain(
+      'the io.l5d.mesh interface needs the package "@grpc/grpc-js": npm install @grpc/grpc-js',
+    )
+  })
+
+  it('the io.l5d.mesh interpreter without @grpc/proto-loader fails its names, naming the package', async () => {
+    const out = await withHidden(
+      '@grpc/proto-loader',
+      `import { meshInterpreter } from './src/namerd/client/mesh.ts'
+       import { Dtab, Path } from './src/naming/index.ts'
+       const i = meshInterpreter({ target: '127.0.0.1:1' })
+       const r = await i.bind(Dtab.empty, Path.read('/svc/a')).toPromise().then(() => 'bound', (e) => e.name + ': ' + e.message)
+       await i.close()
+       console.log(r)`,
+    )
+    expect(out).toBe(
+      'MissingDependencyError: the io.l5d.mesh interpreter needs the package "@grpc/proto-loader": npm install @grpc/proto-loader',
+    )
+  })
+
   it('a namerd config with io.l5d.etcd says which package to install', async () => {
     const out = await withHidden(
       'etcd3',
