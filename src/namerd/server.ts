@@ -1,5 +1,6 @@
 import { type Scheduler, systemScheduler } from '../core/clock.js'
 import type { Namer } from '../naming/namer.js'
+import { type ProcessMetrics, processMetrics } from '../stats/prom-client.js'
 import { type InMemoryStats, inMemoryStats } from '../stats/stats.js'
 import { adminHandler } from './admin.js'
 import type { NamerdSpec, PluginContext } from './config.js'
@@ -21,6 +22,11 @@ export interface StartNamerdOptions {
   readonly rawConfig?: unknown
   /** Called by `POST /admin/shutdown`. */
   readonly onShutdown?: (() => void) | undefined
+  /**
+   * Process/runtime metrics on `/admin/metrics/prometheus`: `true` (default) uses prom-client's
+   * `collectDefaultMetrics` when prom-client is installed, else a built-in set; `false` none.
+   */
+  readonly processMetrics?: boolean | ProcessMetrics | undefined
 }
 
 /** A running namerd. */
@@ -89,9 +95,13 @@ export async function startNamerd(spec: NamerdSpec, options: StartNamerdOptions 
       })
       interfaces.push(server)
     }
+    const pm = options.processMetrics ?? true
+    const proc = pm === true ? await processMetrics() : pm === false ? undefined : pm
+    if (proc && pm === true) cleanups.push(() => proc.close())
     const admin = await listen(
       adminHandler({
         stats,
+        processMetrics: proc,
         namespaces: store.list(),
         storeHealth: hasStoreHealth(store) ? store.health : undefined,
         config: options.rawConfig,
