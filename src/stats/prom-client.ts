@@ -73,7 +73,7 @@ export function promClientCollector(
   }
   const sync = () => {
     if (closed) return
-    for (const f of current().values()) {
+    for (const f of prometheusFamilies(stats.snapshot(), options)) {
       if (mine.has(f.name) || registry.getSingleMetric(f.name) !== undefined) continue
       const name = f.name
       const metric: BridgedMetric = {
@@ -124,7 +124,8 @@ export interface ProcessMetrics {
 /**
  * Process and runtime metrics for an admin endpoint: prom-client's `collectDefaultMetrics` (CPU,
  * memory, heap spaces, event-loop lag, GC, handles...) in a private registry when prom-client is
- * installed, else `builtinProcessMetrics()`. Pass `{ promClient: false }` to use the built-in set.
+ * installed (without its `nodejs_active_*_total` gauges, which fail `promtool check metrics`), else
+ * `builtinProcessMetrics()`. Pass `{ promClient: false }` to use the built-in set.
  *
  * @example
  * ```ts
@@ -138,6 +139,10 @@ export async function processMetrics(options: { promClient?: boolean } = {}): Pr
       const prom = await importOptional<typeof import('prom-client')>('prom-client', 'process metrics')
       const registry = new prom.Registry()
       prom.collectDefaultMetrics({ register: registry })
+      // prom-client's `nodejs_active_*_total` are gauges, which promtool rejects ("non-counter
+      // metrics should not have _total suffix"); their per-type twins without `_total` stay.
+      for (const m of registry.getMetricsAsArray() as unknown as { name: string; type: string }[])
+        if (m.type !== 'counter' && m.name.endsWith('_total')) registry.removeSingleMetric(m.name)
       return {
         source: 'prom-client',
         text: () => registry.metrics(),
