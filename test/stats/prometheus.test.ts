@@ -15,7 +15,7 @@ function samples(text: string): Map<string, number> {
 }
 
 /** Undoes the text format's label-value escaping. */
-const unescape = (s: string) => s.replace(/\\(["\\n])/g, (_m, c: string) => (c === 'n' ? '\n' : c))
+const unescapeLabel = (s: string) => s.replace(/\\(["\\n])/g, (_m, c: string) => (c === 'n' ? '\n' : c))
 
 describe('prometheusSeries', () => {
   it('maps linkerd scopes to labels: rt, service, client, server, exception, status', () => {
@@ -159,14 +159,14 @@ describe('prometheusText', () => {
     for (const key of samples(text).keys()) {
       const m = /^rt_service_requests_total\{service="(.*)"\}$/s.exec(key)
       expect(m).not.toBeNull()
-      seen.add(unescape(m![1]!))
+      seen.add(unescapeLabel(m![1]!))
     }
     expect(seen).toEqual(new Set(names))
     expect((await checkMetrics(text)).problems).toEqual([])
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (s) => {
         const e = escapeLabelValue(s)
-        return !/(^|[^\\])(\\\\)*"/.test(e) && !e.includes('\n') && unescape(e) === s
+        return !/(^|[^\\])(\\\\)*"/.test(e) && !e.includes('\n') && unescapeLabel(e) === s
       }),
     )
   })
