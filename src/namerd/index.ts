@@ -52,6 +52,7 @@ export {
 } from './http/codec.js'
 export {
   type ApiRequest,
+  type DtabAuditEvent,
   type HttpController,
   type HttpControllerOptions,
   httpController,

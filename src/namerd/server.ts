@@ -2,6 +2,7 @@ import { type Scheduler, systemScheduler } from '../core/clock.js'
 import type { Namer } from '../naming/namer.js'
 import { type ProcessMetrics, processMetrics } from '../stats/prom-client.js'
 import { type InMemoryStats, inMemoryStats } from '../stats/stats.js'
+import type { Logger } from '../telemetry/log.js'
 import { adminHandler } from './admin.js'
 import type { NamerdSpec, PluginContext } from './config.js'
 import { httpController } from './http/controller.js'
@@ -16,8 +17,14 @@ export interface StartNamerdOptions {
   /** Receives every stat; `/admin/metrics.json` exports it (default: a new `inMemoryStats()`). */
   readonly stats?: InMemoryStats | undefined
   readonly scheduler?: Scheduler | undefined
-  /** Where non-fatal problems go (default: `console.error`). */
+  /** Where non-fatal problems go (default: the logger's `warn`, else `console.error`). */
   readonly log?: ((message: string) => void) | undefined
+  /**
+   * A structured logger (pino's shape, see `createLogger`): an audit line for every dtab write
+   * (`{"event":"dtab.write","action","namespace","version","remoteAddress","outcome"}`, never a
+   * token) and the non-fatal problems. Default none.
+   */
+  readonly logger?: Logger | undefined
   /** The raw configuration, served at `/config.json`. */
   readonly rawConfig?: unknown
   /** Called by `POST /admin/shutdown`. */
@@ -55,7 +62,8 @@ export interface Namerd {
 export async function startNamerd(spec: NamerdSpec, options: StartNamerdOptions = {}): Promise<Namerd> {
   const stats = options.stats ?? inMemoryStats()
   const scheduler = options.scheduler ?? systemScheduler
-  const log = options.log ?? ((m: string) => console.error(m))
+  const logger = options.logger
+  const log = options.log ?? (logger ? (m: string) => logger.warn(m) : (m: string) => console.error(m))
   const cleanups: (() => Promise<void> | void)[] = []
   const closeAll = async () => {
     for (const c of cleanups.splice(0).reverse()) await c()
@@ -82,6 +90,7 @@ export async function startNamerd(spec: NamerdSpec, options: StartNamerdOptions 
         stats: stats.scope('http', spec.interfaces.length === 1 ? '' : String(i)),
         clock: scheduler,
         authToken: iface.authToken,
+        audit: logger ? (event) => logger.info({ event: 'dtab.write', ...event }, 'dtab write') : undefined,
         maxBodyBytes: iface.maxBodyBytes,
       })
       firstApi ??= api

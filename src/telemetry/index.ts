@@ -23,6 +23,16 @@ export {
   zipkinTelemeterKind,
 } from './config.js'
 export {
+  createLogger,
+  LOG_LEVELS,
+  type LogFn,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  nullLogger,
+  parseLogLevel,
+} from './log.js'
+export {
   type RecentRequest,
   type RecentRequests,
   type RecentRequestsOptions,
