@@ -209,7 +209,7 @@ export function httpController(options: HttpControllerOptions): HttpController {
     }
     if (method !== 'GET' && method !== 'HEAD' && options.authToken !== undefined) {
       if (!tokenMatches(req.headers.authorization, options.authToken)) {
-        audited('unauthorized')
+        void audited('unauthorized')
         return respond(res, 401, 'a valid bearer token is required to change dtabs\n', 'text/plain', {
           'www-authenticate': 'Bearer realm="namerd"',
         })
@@ -280,7 +280,7 @@ export function httpController(options: HttpControllerOptions): HttpController {
       }
     } catch (error) {
       const code = (error as { code?: unknown }).code
-      audited(typeof code === 'string' ? code : 'error')
+      void audited(typeof code === 'string' ? code : 'error')
       return storeError(res, error)
     }
   }
