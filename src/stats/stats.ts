@@ -419,7 +419,14 @@ function checkBounds(unit: string, bounds: readonly number[]): readonly number[]
   return [...bounds]
 }
 
-/** The nested `metrics.json?tree=1` form of a snapshot (linkerd's `MetricsTree` JSON). */
+/**
+ * The nested `metrics.json?tree=1` form of a snapshot (linkerd's `MetricsTree` JSON).
+ *
+ * @example
+ * ```ts
+ * metricsTree(stats.snapshot()).rt // { service: { 'svc/users': { requests: { counter: 5 } } } }
+ * ```
+ */
 export function metricsTree(snapshot: MetricsSnapshot): MetricsTree {
   const root: MetricsTree = {}
   const nodeAt = (segments: readonly string[]): MetricsTree => {

@@ -1,6 +1,13 @@
 import { pino } from 'pino'
 
-/** Log levels, lowest first (pino's). */
+/**
+ * Log levels, lowest first (pino's).
+ *
+ * @example
+ * ```ts
+ * LOG_LEVELS.includes('warn') // true
+ * ```
+ */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
