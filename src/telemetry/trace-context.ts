@@ -16,7 +16,14 @@ export interface TraceContext {
   readonly sampled: boolean | undefined
 }
 
-/** The W3C Trace Context header and linkerd's trace context header. */
+/**
+ * The W3C Trace Context header and linkerd's trace context header.
+ *
+ * @example
+ * ```ts
+ * TraceHeaders.l5dCtxTrace // 'l5d-ctx-trace'
+ * ```
+ */
 export const TraceHeaders = {
   /** W3C `traceparent`: `00-<trace id>-<span id>-<flags>`. */
   traceparent: 'traceparent',

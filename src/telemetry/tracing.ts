@@ -196,6 +196,15 @@ export async function openTelemetryTracing(
  * The spans of one request through a traced client: the logical request (`internal`), the
  * identification and binding of its name (`switchboard.bind`), and one `client` span per attempt with
  * the endpoint, the retry number and the status. Made by the client per request.
+ *
+ * @example
+ * ```ts
+ * const trace = new RequestTrace(tracing, 'GET', currentSpan())
+ * trace.identified('/svc/users')
+ * trace.bound('/#/io.l5d.fs/users')
+ * trace.attempt('10.0.0.1', 8080).end()
+ * trace.end({ status: 200 })
+ * ```
  */
 export class RequestTrace {
   readonly logical: SpanHandle
@@ -258,7 +267,14 @@ export class RequestTrace {
   }
 }
 
-/** The message of an error for a span status. */
+/**
+ * The message of an error for a span status.
+ *
+ * @example
+ * ```ts
+ * messageOf(new TypeError('x')) // 'TypeError: x'
+ * ```
+ */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
 }
