@@ -46,6 +46,7 @@ export {
   parseTraceparent,
   readTraceHeaders,
   type TraceContext,
+  type TraceHeaderMap,
   TraceHeaders,
   writeTraceHeaders,
 } from './trace-context.js'

@@ -127,7 +127,15 @@ export function formatL5dCtxTrace(ctx: TraceContext): string {
   return bytes.toString('base64')
 }
 
-type Headers = Readonly<Record<string, string | readonly string[] | undefined>>
+/**
+ * Request headers by lower-case name, as Node and undici give them.
+ *
+ * @example
+ * ```ts
+ * const headers: TraceHeaderMap = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' }
+ * ```
+ */
+export type TraceHeaderMap = Readonly<Record<string, string | readonly string[] | undefined>>
 
 const first = (v: string | readonly string[] | undefined): string | undefined =>
   typeof v === 'string' ? v : v?.[0]
@@ -141,7 +149,7 @@ const first = (v: string | readonly string[] | undefined): string | undefined =>
  * readTraceHeaders(req.headers)?.traceId
  * ```
  */
-export function readTraceHeaders(headers: Headers): TraceContext | undefined {
+export function readTraceHeaders(headers: TraceHeaderMap): TraceContext | undefined {
   const tp = first(headers[TraceHeaders.traceparent])
   const w3c = tp === undefined ? undefined : parseTraceparent(tp)
   if (w3c) return w3c

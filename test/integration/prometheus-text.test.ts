@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { escapeLabelValue, inMemoryStats, prometheusSeries, prometheusText } from '../../src/stats/index.js'
-import { checkMetrics, testRules } from '../integration/promtool.js'
+import { checkMetrics, testRules } from './promtool.js'
 
 /** The sample lines of an exposition as `name{labels} value` → value. */
 function samples(text: string): Map<string, number> {
