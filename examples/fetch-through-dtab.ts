@@ -65,7 +65,7 @@ console.log(
   client.stats
     .prometheus()
     .split('\n')
-    .filter((l) => l.startsWith('rt:service:svc:users:requests'))
+    .filter((l) => l.startsWith('rt_service_requests_total{service="svc/users"}'))
     .join('\n'),
 )
 

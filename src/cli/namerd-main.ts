@@ -3,6 +3,7 @@ import { isLeft } from 'fp-ts/lib/Either.js'
 import { decodeConfig, parseConfigText } from '../config/decode.js'
 import { type NamerdKinds, type NamerdSpec, namerdConfigCodec } from '../namerd/config.js'
 import { type Namerd, startNamerd } from '../namerd/server.js'
+import { createLogger, type Logger } from '../telemetry/log.js'
 import { EXIT_OK, EXIT_USAGE, type FlagSpec, packageVersion, parseFlags, UsageError } from './common.js'
 
 /** Where the namerd command writes and reads. */
@@ -11,6 +12,11 @@ export interface NamerdIo {
   readonly stderr: (line: string) => void
   /** Reads all of standard input (for the config path `-`). */
   readonly readStdin: () => Promise<string>
+  /**
+   * Where the running namerd logs (dtab-write audit lines, store problems). Default: JSON lines on
+   * standard error through pino, level from `LOG_LEVEL` (default `info`).
+   */
+  readonly logger?: Logger | undefined
 }
 
 /** `namerd --help`. */
@@ -104,7 +110,13 @@ export async function namerdMain(
   }
   let namerd: Namerd
   try {
-    namerd = await startNamerd(spec.right, { rawConfig: raw.right, log: io.stderr })
+    const logger =
+      io.logger ??
+      createLogger({
+        base: { name: 'namerd' },
+        destination: { write: (l: string) => io.stderr(l.replace(/\n$/, '')) },
+      })
+    namerd = await startNamerd(spec.right, { rawConfig: raw.right, logger })
   } catch (error) {
     io.stderr(`namerd: failed to start: ${(error as Error).message}`)
     return { exitCode: 1 }

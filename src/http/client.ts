@@ -24,6 +24,8 @@ import type { Namer } from '../naming/namer.js'
 import { Path } from '../naming/path.js'
 import { type MountedNamer, NamerRegistry } from '../naming/registry.js'
 import { type InMemoryStats, inMemoryStats } from '../stats/stats.js'
+import { readTraceHeaders } from '../telemetry/trace-context.js'
+import { currentSpan, RequestTrace, type Tracing } from '../telemetry/tracing.js'
 import { type Transformer, transformInterpreter, transformNamer } from '../transformers/transformer.js'
 import { ResponseBody } from './body.js'
 import { type HttpEndpointOptions, type HttpResponse, httpEndpoint } from './endpoint.js'
@@ -40,6 +42,7 @@ import {
 import { type HttpHeaders, type HttpRequest, normalizeHeaders, type RequestBody } from './request.js'
 import { ResponseStream } from './response-stream.js'
 import { type RoutedRequest, Router } from './router.js'
+import { tracedEndpoint } from './tracing.js'
 
 /** A namer with the prefix it is mounted under, and transformers for its answers (in order). */
 export interface NamerMount {
@@ -86,6 +89,13 @@ export interface ClientOptions extends ClientParams, ServiceParams {
   readonly service?: PerName<ServiceParams> | undefined
   /** Where stats go. Default a fresh `inMemoryStats()`, exported by `client.stats`. */
   readonly stats?: InMemoryStats | undefined
+  /**
+   * Traces each request (`openTelemetryTracing()`): a span for the logical request, one for
+   * identifying and binding its name, one per attempt, and `traceparent` + `l5d-ctx-trace` on what is
+   * sent. The parent is the current span (`tracedHandler`), else the request's own trace headers,
+   * else the tracer's active context. Default none: trace headers pass through untouched.
+   */
+  readonly tracing?: Tracing | undefined
   readonly scheduler?: Scheduler | undefined
   readonly random?: Random | undefined
   /** How long a request waits for its name to bind. Default 10 000 (linkerd's). */
@@ -375,12 +385,18 @@ export function createClient(options: ClientOptions = {}): Client {
     bindingTimeoutMs,
     idleTtlMs,
     dstHeaders: options.dstHeaders ?? true,
-    endpoint: options.endpoint ?? httpEndpoint,
+    endpoint: options.tracing
+      ? tracedEndpoint(options.endpoint ?? httpEndpoint)
+      : (options.endpoint ?? httpEndpoint),
   })
 
   const withDst = options.dstHeaders ?? true
   /** Routes a request whose `headers` object is the caller's own copy (it is changed in place). */
-  const route = (req: HttpRequest, signal: AbortSignal | undefined): Promise<HttpResponse> => {
+  const route = (
+    req: HttpRequest,
+    signal: AbortSignal | undefined,
+    trace: RequestTrace | undefined,
+  ): Promise<HttpResponse> => {
     const ctx = currentContext()
     let local = ctx.dtab
     let deadline = ctx.deadline
@@ -397,6 +413,7 @@ export function createClient(options: ClientOptions = {}): Client {
       req = { ...req, headers }
     }
     const { dst, request } = identify(identifiers, req)
+    trace?.identified(dst.show())
     const out = request.headers as HttpHeaders
     if (withDst) out[L5dHeaders.dstService] = dst.show()
     if (!local.isEmpty) out[L5dHeaders.ctxDtab] = local.show()
@@ -414,6 +431,7 @@ export function createClient(options: ClientOptions = {}): Client {
         bodyTimeout: request.bodyTimeout,
         classifier,
         deadline,
+        trace,
       }),
       signal,
     )
@@ -431,13 +449,28 @@ export function createClient(options: ClientOptions = {}): Client {
       body: ResponseBody.of(rep.body),
     }
   }
+  const tracing = options.tracing
   const guarded = (req: HttpRequest, signal: AbortSignal | undefined): Promise<HttpResponse> => {
+    const trace = tracing
+      ? new RequestTrace(tracing, req.method, currentSpan() ?? readTraceHeaders(req.headers))
+      : undefined
     let p: Promise<HttpResponse>
     try {
-      p = route(req, signal)
+      p = route(req, signal, trace)
     } catch (error) {
       p = Promise.reject(error)
     }
+    if (trace)
+      p = p.then(
+        (rep) => {
+          trace.end({ status: rep.statusCode })
+          return rep
+        },
+        (error: unknown) => {
+          trace.end({ error })
+          throw error
+        },
+      )
     return respond ? p.catch((error: unknown) => asResponse(error, signal)) : p
   }
 

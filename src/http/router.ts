@@ -25,6 +25,7 @@ import type { ResponseClassifier } from '../retry/classifier.js'
 import { requeues } from '../retry/requeues.js'
 import { retries } from '../retry/retries.js'
 import type { StatsReceiver } from '../stats/stats.js'
+import type { RequestTrace } from '../telemetry/tracing.js'
 import { type HttpClassifier, nonRetryable5xx, withL5dRules } from './classifiers.js'
 import type { HttpEndpointOptions, HttpResponse } from './endpoint.js'
 import type { ClientParams, ServiceParams } from './params.js'
@@ -41,6 +42,8 @@ export interface RoutedRequest extends HttpRequest {
   readonly headers: HttpHeaders
   readonly classifier: HttpClassifier
   readonly deadline: Deadline | undefined
+  /** The spans of this request, when the client traces. */
+  readonly trace?: RequestTrace | undefined
 }
 
 /**
@@ -292,6 +295,7 @@ class PathStack {
       )
     }
     const client = this.clientFor(name)
+    req.trace?.bound(client.id)
     if (this.env.dstHeaders) {
       const h = req.headers
       h[L5dHeaders.dstClient] = client.id

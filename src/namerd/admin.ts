@@ -1,6 +1,9 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import type { Activity } from '../core/activity.js'
 import type { Var } from '../core/var.js'
+import { metricsJson } from '../stats/json.js'
+import type { ProcessMetrics } from '../stats/prom-client.js'
+import type { PrometheusOptions } from '../stats/prometheus.js'
 import type { InMemoryStats } from '../stats/stats.js'
 import type { StoreHealth } from './store/health.js'
 
@@ -17,6 +20,10 @@ export interface AdminOptions {
    * reason while it is not `connected` (a readiness check), `pong` otherwise.
    */
   readonly storeHealth?: Var<StoreHealth> | undefined
+  /** Process/runtime metrics appended to `/admin/metrics/prometheus` (see `processMetrics`). */
+  readonly processMetrics?: ProcessMetrics | undefined
+  /** How `/admin/metrics/prometheus` names families (`prefix`). */
+  readonly prometheus?: PrometheusOptions | undefined
   /** When given, `POST /admin/shutdown` calls it (and answers 200 first). */
   readonly onShutdown?: (() => void) | undefined
   /**
@@ -36,7 +43,8 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 /**
  * The admin HTTP handler of namerd (default `127.0.0.1:9991`): `/admin/ping` answers `pong` (or
  * 503 while a remote dtab store is not connected),
- * `/admin/metrics.json` and `/admin/metrics/prometheus` export the stats, `/admin` lists the
+ * `/admin/metrics.json` (linkerd's flat shape; `tree=1`, `q=<a/b>`, `pretty=true`) and
+ * `/admin/metrics/prometheus` (labelled families, histograms, process metrics) export the stats, `/admin` lists the
  * routes, `/config.json` shows the configuration, `/` lists the namespaces.
  *
  * @example
@@ -53,10 +61,23 @@ export function adminHandler(options: AdminOptions): RequestListener {
         return text(res, 503, `dtab store ${health.status}: ${health.detail}\n`)
       text(res, 200, 'pong')
     },
-    '/admin/metrics.json': (_req, res) =>
-      text(res, 200, `${JSON.stringify(options.stats.json())}\n`, 'application/json'),
-    '/admin/metrics/prometheus': (_req, res) =>
-      text(res, 200, options.stats.prometheus(), 'text/plain; version=0.0.4; charset=utf-8'),
+    '/admin/metrics.json': (req, res) => {
+      const q = (req.url ?? '').indexOf('?')
+      const answer = metricsJson(
+        options.stats,
+        new URLSearchParams(q < 0 ? '' : (req.url ?? '').slice(q + 1)),
+      )
+      text(res, answer.status, answer.body, 'application/json')
+    },
+    '/admin/metrics/prometheus': (_req, res) => {
+      const body = options.stats.prometheus(options.prometheus)
+      const type = 'text/plain; version=0.0.4; charset=utf-8'
+      if (!options.processMetrics) return text(res, 200, body, type)
+      options.processMetrics.text().then(
+        (extra) => text(res, 200, body + extra, type),
+        () => text(res, 200, body, type),
+      )
+    },
     '/config.json': (_req, res) =>
       text(res, 200, `${JSON.stringify(options.config ?? {})}\n`, 'application/json'),
     '/': (_req, res) => {

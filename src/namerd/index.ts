@@ -62,6 +62,7 @@ export {
 } from './http/codec.js'
 export {
   type ApiRequest,
+  type DtabAuditEvent,
   type HttpController,
   type HttpControllerOptions,
   httpController,

@@ -1,6 +1,8 @@
 import { type Scheduler, systemScheduler } from '../core/clock.js'
 import type { Namer } from '../naming/namer.js'
+import { type ProcessMetrics, processMetrics } from '../stats/prom-client.js'
 import { type InMemoryStats, inMemoryStats } from '../stats/stats.js'
+import type { Logger } from '../telemetry/log.js'
 import { adminHandler } from './admin.js'
 import type { NamerdSpec, PluginContext } from './config.js'
 import { httpController } from './http/controller.js'
@@ -16,12 +18,23 @@ export interface StartNamerdOptions {
   /** Receives every stat; `/admin/metrics.json` exports it (default: a new `inMemoryStats()`). */
   readonly stats?: InMemoryStats | undefined
   readonly scheduler?: Scheduler | undefined
-  /** Where non-fatal problems go (default: `console.error`). */
+  /** Where non-fatal problems go (default: the logger's `warn`, else `console.error`). */
   readonly log?: ((message: string) => void) | undefined
+  /**
+   * A structured logger (pino's shape, see `createLogger`): an audit line for every dtab write
+   * (`{"event":"dtab.write","action","namespace","version","remoteAddress","outcome"}`, never a
+   * token) and the non-fatal problems. Default none.
+   */
+  readonly logger?: Logger | undefined
   /** The raw configuration, served at `/config.json`. */
   readonly rawConfig?: unknown
   /** Called by `POST /admin/shutdown`. */
   readonly onShutdown?: (() => void) | undefined
+  /**
+   * Process/runtime metrics on `/admin/metrics/prometheus`: `true` (default) uses prom-client's
+   * `collectDefaultMetrics` when prom-client is installed, else a built-in set; `false` none.
+   */
+  readonly processMetrics?: boolean | ProcessMetrics | undefined
 }
 
 /** A running namerd. */
@@ -52,7 +65,8 @@ export interface Namerd {
 export async function startNamerd(spec: NamerdSpec, options: StartNamerdOptions = {}): Promise<Namerd> {
   const stats = options.stats ?? inMemoryStats()
   const scheduler = options.scheduler ?? systemScheduler
-  const log = options.log ?? ((m: string) => console.error(m))
+  const logger = options.logger
+  const log = options.log ?? (logger ? (m: string) => logger.warn(m) : (m: string) => console.error(m))
   const cleanups: (() => Promise<void> | void)[] = []
   const closeAll = async () => {
     for (const c of cleanups.splice(0).reverse()) await c()
@@ -96,6 +110,7 @@ export async function startNamerd(spec: NamerdSpec, options: StartNamerdOptions 
         stats: stats.scope('http', httpCount === 1 ? '' : String(i)),
         clock: scheduler,
         authToken: iface.authToken,
+        audit: logger ? (event) => logger.info({ event: 'dtab.write', ...event }, 'dtab write') : undefined,
         maxBodyBytes: iface.maxBodyBytes,
       })
       firstApi ??= api
@@ -109,9 +124,13 @@ export async function startNamerd(spec: NamerdSpec, options: StartNamerdOptions 
       })
       interfaces.push(server)
     }
+    const pm = options.processMetrics ?? true
+    const proc = pm === true ? await processMetrics() : pm === false ? undefined : pm
+    if (proc && pm === true) cleanups.push(() => proc.close())
     const admin = await listen(
       adminHandler({
         stats,
+        processMetrics: proc,
         namespaces: store.list(),
         storeHealth: hasStoreHealth(store) ? store.health : undefined,
         config: options.rawConfig,

@@ -1,10 +1,41 @@
+export { type MetricsJsonAnswer, metricsJson } from './json.js'
+export {
+  builtinProcessMetrics,
+  type ProcessMetrics,
+  type PromClientCollector,
+  type PromClientRegistryLike,
+  processMetrics,
+  promClientCollector,
+} from './prom-client.js'
+export {
+  escapeLabelValue,
+  formatValue,
+  type PrometheusFamily,
+  type PrometheusOptions,
+  type PrometheusSample,
+  type PrometheusSeries,
+  prometheusFamilies,
+  prometheusSeries,
+  prometheusText,
+} from './prometheus.js'
 export {
   type Counter,
+  DEFAULT_BUCKETS,
+  type HistogramBuckets,
+  type HistogramSnapshot,
   type InMemoryStats,
+  type InMemoryStatsOptions,
   inMemoryStats,
+  type MetricId,
+  type MetricsSnapshot,
+  type MetricsTree,
+  metricsTree,
   nullStats,
   promName,
   type Stat,
   type StatSummary,
   type StatsReceiver,
+  type StatUnit,
+  statUnit,
+  unitScale,
 } from './stats.js'

@@ -1,5 +1,6 @@
 import * as hdr from 'hdr-histogram-js'
 import type { Disposer } from '../core/var.js'
+import { type PrometheusOptions, prometheusText } from './prometheus.js'
 
 /**
  * Where every floor of switchboard counts. Names are scoped with `/` as in Finagle
@@ -71,13 +72,143 @@ export interface InMemoryStats extends StatsReceiver {
   statSummary(name: string): StatSummary | undefined
   /** linkerd's flat `/admin/metrics.json` shape: `{"a/b": 1, "lat.p99": 5, "lat.count": 10, ...}`. */
   json(): Record<string, number>
-  /** Prometheus text exposition format (version 0.0.4). */
-  prometheus(): string
+  /** linkerd's `metrics.json?tree=1` shape: nested by scope element, `counter`/`gauge`/`stat.*` leaves. */
+  tree(): MetricsTree
+  /** Every counter, gauge and histogram now, with scope elements and Prometheus buckets. */
+  snapshot(): MetricsSnapshot
+  /**
+   * Prometheus text exposition format (version 0.0.4) as linkerd's Prometheus telemeter labels it:
+   * `rt`, `service`, `client`, `server`, `namespace`... as labels, counters `_total`, latencies as
+   * histograms in seconds. See `prometheusText`.
+   */
+  prometheus(options?: PrometheusOptions): string
+}
+
+/**
+ * A node of linkerd's `metrics.json?tree=1`: `counter`, `gauge` or `stat.<summary>` values, and child
+ * nodes keyed by scope element.
+ */
+export interface MetricsTree {
+  [key: string]: number | MetricsTree
+}
+
+/**
+ * Bucket upper bounds of the Prometheus histograms, in base units (seconds for `*_ms`/`*_us`/`*_ns`
+ * stats, bytes for `*_bytes`, plain numbers otherwise), ascending; `+Inf` is implied.
+ *
+ * @example
+ * ```ts
+ * const stats = inMemoryStats({ buckets: { seconds: [0.01, 0.1, 1] } })
+ * ```
+ */
+export interface HistogramBuckets {
+  readonly seconds?: readonly number[] | undefined
+  readonly bytes?: readonly number[] | undefined
+  /** For stats without a unit (`retries/per_request`). */
+  readonly count?: readonly number[] | undefined
+}
+
+/** Options of `inMemoryStats`. */
+export interface InMemoryStatsOptions {
+  /** Histogram bucket bounds by unit (default `DEFAULT_BUCKETS`). */
+  readonly buckets?: HistogramBuckets | undefined
+}
+
+/**
+ * The default bucket bounds: latencies from 1 ms to 60 s, sizes from 64 B to 64 MiB, counts 0..100.
+ *
+ * @example
+ * ```ts
+ * DEFAULT_BUCKETS.seconds // [0.001, 0.0025, 0.005, ..., 60]
+ * ```
+ */
+export const DEFAULT_BUCKETS: Required<{ [K in keyof HistogramBuckets]: readonly number[] }> = {
+  seconds: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  bytes: [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864],
+  count: [0, 1, 2, 3, 5, 10, 25, 50, 100],
+}
+
+/** The unit a stat's name says it records in, by its suffix. */
+export type StatUnit = 'milliseconds' | 'microseconds' | 'nanoseconds' | 'seconds' | 'bytes' | ''
+
+/**
+ * The unit of a stat by the suffix of its name: `_ms`, `_us`, `_ns`, `_seconds`, `_bytes`, else none.
+ *
+ * @example
+ * ```ts
+ * statUnit('request_latency_ms') // 'milliseconds'
+ * ```
+ */
+export function statUnit(name: string): StatUnit {
+  if (name.endsWith('_ms')) return 'milliseconds'
+  if (name.endsWith('_us')) return 'microseconds'
+  if (name.endsWith('_ns')) return 'nanoseconds'
+  if (name.endsWith('_seconds')) return 'seconds'
+  if (name.endsWith('_bytes')) return 'bytes'
+  return ''
+}
+
+/**
+ * How many base units (seconds, bytes) one recorded unit is: `0.001` for milliseconds.
+ *
+ * @example
+ * ```ts
+ * unitScale('milliseconds') // 0.001
+ * ```
+ */
+export function unitScale(unit: StatUnit): number {
+  switch (unit) {
+    case 'milliseconds':
+      return 1e-3
+    case 'microseconds':
+      return 1e-6
+    case 'nanoseconds':
+      return 1e-9
+    default:
+      return 1
+  }
+}
+
+/** One metric of a snapshot: its flat name (`rt/service/svc/users/requests`) and its scope elements. */
+export interface MetricId {
+  /** The flat name, elements joined by `/`, as in `metrics.json`. */
+  readonly name: string
+  /** The scope elements as given (`['rt', 'service', 'svc/users', 'requests']`): an element may hold `/`. */
+  readonly segments: readonly string[]
+}
+
+/** A histogram in a snapshot: its summary (recorded units) and cumulative buckets in base units. */
+export interface HistogramSnapshot extends MetricId {
+  readonly unit: StatUnit
+  readonly summary: StatSummary
+  /** The exact sum of the recorded values, in base units (seconds, bytes). */
+  readonly sumBase: number
+  /** Cumulative counts by upper bound in base units, ascending, ending with `+Inf` (= count). */
+  readonly buckets: readonly { readonly le: number; readonly count: number }[]
+}
+
+/**
+ * Everything a receiver holds at one moment, for exporters (Prometheus, the JSON tree, prom-client).
+ * Each list is sorted by name.
+ */
+export interface MetricsSnapshot {
+  readonly counters: readonly (MetricId & { readonly value: number })[]
+  readonly gauges: readonly (MetricId & { readonly value: number })[]
+  readonly histograms: readonly HistogramSnapshot[]
 }
 
 interface Histo {
   h: hdr.Histogram
   sum: number
+  segments: readonly string[]
+  unit: StatUnit
+  /** Upper bounds in recorded units. */
+  bounds: readonly number[]
+  /** Base-unit bounds (for export). */
+  baseBounds: readonly number[]
+  /** Non-cumulative counts, one more than bounds (the last is +Inf). */
+  counts: number[]
+  exactSum: number
 }
 
 function join(prefix: string, name: string): string {
@@ -97,23 +228,41 @@ function join(prefix: string, name: string): string {
  * stats.prometheus() // '# TYPE request_latency_ms summary\nrequest_latency_ms{quantile="0.5"} 12\n...'
  * ```
  */
-export function inMemoryStats(): InMemoryStats {
-  const counters = new Map<string, { value: number }>()
+export function inMemoryStats(options: InMemoryStatsOptions = {}): InMemoryStats {
+  const counters = new Map<string, { value: number; segments: readonly string[] }>()
   const gauges = new Map<string, Set<() => number>>()
+  const gaugeSegments = new Map<string, readonly string[]>()
   const histos = new Map<string, Histo>()
+  const buckets = {
+    seconds: checkBounds('seconds', options.buckets?.seconds ?? DEFAULT_BUCKETS.seconds),
+    bytes: checkBounds('bytes', options.buckets?.bytes ?? DEFAULT_BUCKETS.bytes),
+    count: checkBounds('count', options.buckets?.count ?? DEFAULT_BUCKETS.count),
+  }
 
-  const counterAt = (full: string) => {
+  const counterAt = (full: string, segments: readonly string[]) => {
     let c = counters.get(full)
     if (!c) {
-      c = { value: 0 }
+      c = { value: 0, segments }
       counters.set(full, c)
     }
     return c
   }
-  const histoAt = (full: string) => {
+  const histoAt = (full: string, segments: readonly string[]) => {
     let h = histos.get(full)
     if (!h) {
-      h = { h: hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 }), sum: 0 }
+      const unit = statUnit(segments[segments.length - 1] ?? '')
+      const scale = unitScale(unit)
+      const baseBounds = unit === 'bytes' ? buckets.bytes : unit === '' ? buckets.count : buckets.seconds
+      h = {
+        h: hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 }),
+        sum: 0,
+        segments,
+        unit,
+        baseBounds,
+        bounds: baseBounds.map((b) => b / scale),
+        counts: new Array<number>(baseBounds.length + 1).fill(0),
+        exactSum: 0,
+      }
       histos.set(full, h)
     }
     return h
@@ -146,10 +295,13 @@ export function inMemoryStats(): InMemoryStats {
     }
   }
 
-  const receiver = (prefix: string): StatsReceiver => ({
-    scope: (...names) => receiver(names.filter((n) => n !== '').reduce(join, prefix)),
+  const receiver = (prefix: string, segs: readonly string[]): StatsReceiver => ({
+    scope: (...names) => {
+      const kept = names.filter((n) => n !== '')
+      return receiver(kept.reduce(join, prefix), [...segs, ...kept])
+    },
     counter(name) {
-      const c = counterAt(join(prefix, name))
+      const c = counterAt(join(prefix, name), segmentsOf(segs, name))
       return {
         incr: (delta = 1) => {
           c.value += delta
@@ -162,6 +314,7 @@ export function inMemoryStats(): InMemoryStats {
       if (!fs) {
         fs = new Set()
         gauges.set(full, fs)
+        gaugeSegments.set(full, segmentsOf(segs, name))
       }
       const set = fs
       set.add(read)
@@ -170,18 +323,52 @@ export function inMemoryStats(): InMemoryStats {
       }
     },
     stat(name) {
-      const x = histoAt(join(prefix, name))
+      const x = histoAt(join(prefix, name), segmentsOf(segs, name))
+      const { bounds, counts } = x
+      const n = bounds.length
       return {
         add: (value) => {
-          const v = Math.max(0, Math.round(value))
+          const exact = Math.max(value, 0) || 0
+          const v = Math.round(exact)
           x.h.recordValue(v)
           x.sum += v
+          x.exactSum += exact
+          let i = 0
+          while (i < n && exact > bounds[i]!) i++
+          counts[i]!++
         },
       }
     },
   })
 
-  const root = receiver('')
+  const root = receiver('', [])
+  const snapshot = (): MetricsSnapshot => {
+    const cs = [...counters].sort(byKey).map(([name, c]) => ({ name, segments: c.segments, value: c.value }))
+    const gs: (MetricId & { value: number })[] = []
+    for (const k of [...gauges.keys()].sort()) {
+      const v = gaugeValue(k)
+      if (v !== undefined) gs.push({ name: k, segments: gaugeSegments.get(k) ?? k.split('/'), value: v })
+    }
+    const hs = [...histos.keys()].sort().map((name): HistogramSnapshot => {
+      const x = histos.get(name)!
+      let cumulative = 0
+      const bs = x.baseBounds.map((le, i) => {
+        cumulative += x.counts[i]!
+        return { le, count: cumulative }
+      })
+      cumulative += x.counts[x.counts.length - 1]!
+      bs.push({ le: Number.POSITIVE_INFINITY, count: cumulative })
+      return {
+        name,
+        segments: x.segments,
+        unit: x.unit,
+        summary: summary(name)!,
+        sumBase: x.exactSum * unitScale(x.unit),
+        buckets: bs,
+      }
+    })
+    return { counters: cs, gauges: gs, histograms: hs }
+  }
   return {
     ...root,
     counterValue: (name) => counters.get(name)?.value ?? 0,
@@ -210,36 +397,70 @@ export function inMemoryStats(): InMemoryStats {
       }
       return out
     },
-    prometheus() {
-      const lines: string[] = []
-      for (const [k, c] of [...counters].sort(byKey)) {
-        const n = promName(k)
-        lines.push(`# TYPE ${n} counter`, `${n} ${c.value}`)
-      }
-      for (const k of [...gauges.keys()].sort()) {
-        const v = gaugeValue(k)
-        if (v === undefined) continue
-        const n = promName(k)
-        lines.push(`# TYPE ${n} gauge`, `${n} ${v}`)
-      }
-      for (const k of [...histos.keys()].sort()) {
-        const s = summary(k)!
-        const n = promName(k)
-        lines.push(`# TYPE ${n} summary`)
-        for (const [q, v] of [
-          ['0.5', s.p50],
-          ['0.9', s.p90],
-          ['0.95', s.p95],
-          ['0.99', s.p99],
-          ['0.999', s.p999],
-          ['0.9999', s.p9999],
-        ] as const)
-          lines.push(`${n}{quantile="${q}"} ${v}`)
-        lines.push(`${n}_sum ${s.sum}`, `${n}_count ${s.count}`)
-      }
-      return lines.length === 0 ? '' : `${lines.join('\n')}\n`
-    },
+    snapshot,
+    tree: () => metricsTree(snapshot()),
+    prometheus: (opts) => prometheusText(snapshot(), opts),
   }
+}
+
+function segmentsOf(scope: readonly string[], name: string): readonly string[] {
+  const parts = name.split('/').filter((p) => p !== '')
+  return parts.length === 0 ? scope : [...scope, ...parts]
+}
+
+function checkBounds(unit: string, bounds: readonly number[]): readonly number[] {
+  for (let i = 0; i < bounds.length; i++) {
+    const b = bounds[i]!
+    if (!Number.isFinite(b) || (i > 0 && b <= bounds[i - 1]!))
+      throw new RangeError(
+        `inMemoryStats: buckets.${unit}[${i}] must be a finite number above the one before, got ${b}`,
+      )
+  }
+  return [...bounds]
+}
+
+/**
+ * The nested `metrics.json?tree=1` form of a snapshot (linkerd's `MetricsTree` JSON).
+ *
+ * @example
+ * ```ts
+ * metricsTree(stats.snapshot()).rt // { service: { 'svc/users': { requests: { counter: 5 } } } }
+ * ```
+ */
+export function metricsTree(snapshot: MetricsSnapshot): MetricsTree {
+  const root: MetricsTree = {}
+  const nodeAt = (segments: readonly string[]): MetricsTree => {
+    let node = root
+    for (const s of segments) {
+      let child = node[s]
+      if (typeof child !== 'object') {
+        child = {}
+        node[s] = child
+      }
+      node = child
+    }
+    return node
+  }
+  for (const c of snapshot.counters) nodeAt(c.segments)['counter'] = c.value
+  for (const g of snapshot.gauges) nodeAt(g.segments)['gauge'] = g.value
+  for (const h of snapshot.histograms) {
+    const node = nodeAt(h.segments)
+    const s = h.summary
+    node['stat.count'] = s.count
+    if (s.count > 0) {
+      node['stat.max'] = s.max
+      node['stat.min'] = s.min
+      node['stat.p50'] = s.p50
+      node['stat.p90'] = s.p90
+      node['stat.p95'] = s.p95
+      node['stat.p99'] = s.p99
+      node['stat.p9990'] = s.p999
+      node['stat.p9999'] = s.p9999
+      node['stat.sum'] = s.sum
+      node['stat.avg'] = s.avg
+    }
+  }
+  return root
 }
 
 function byKey<V>(a: [string, V], b: [string, V]): number {

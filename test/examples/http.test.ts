@@ -29,7 +29,7 @@ describe.concurrent('HTTP examples', () => {
     expect(canary).toBeLessThan(150)
     expect(lines).toContain('after the edit: users-v2 saw users/api/42')
     expect(lines).toContain('with l5d-dtab: web saw users/api/42')
-    expect(lines).toContain('rt:service:svc:users:requests 1002')
+    expect(lines).toContain('rt_service_requests_total{service="svc/users"} 1002')
   })
 
   it('custom-namer: follows the registry as instances come and go', async () => {

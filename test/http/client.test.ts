@@ -395,9 +395,10 @@ describe('stats', () => {
     expect(c.stats.gaugeValue('rt/service/svc/users/pending')).toBe(0)
     expect(c.stats.statSummary('rt/service/svc/users/request_latency_ms')?.count).toBe(5)
     const prom = c.stats.prometheus()
-    expect(prom).toContain('rt:service:svc:users:requests 5')
-    expect(prom).toContain('rt:service:svc:users:request_latency_ms{quantile="0.99"}')
-    expect(prom).toContain('rt:service:svc:users:request_latency_ms{quantile="0.999"}')
+    expect(prom).toContain('rt_service_requests_total{service="svc/users"} 5')
+    expect(prom).toContain(`rt_client_requests_total{client="$/inet/127.0.0.1/${users.port}"} 5`)
+    expect(prom).toContain('rt_service_request_latency_seconds_bucket{service="svc/users",le="+Inf"} 5')
+    expect(prom).toContain('rt_service_request_latency_seconds_count{service="svc/users"} 5')
     expect(c.stats.json()['rt/service/svc/users/request_latency_ms.p50']).toBeTypeOf('number')
   })
 

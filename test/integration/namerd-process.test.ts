@@ -57,7 +57,8 @@ describe('examples/namerd.yaml (what npm start runs)', () => {
     expect(metrics['api/resolve/requests']).toBe(1)
     expect(metrics['namer/#/io.l5d.fs/lookups']).toBeGreaterThanOrEqual(1)
     const prom = (await call(`${namerd.admin.url}/admin/metrics/prometheus`)).body
-    expect(prom).toContain('# TYPE http:requests counter')
+    expect(prom).toContain('# TYPE http_requests_total counter')
+    expect(prom).toContain('# TYPE process_cpu_user_seconds_total counter')
     expect(JSON.parse((await call(`${namerd.admin.url}/config.json`)).body).namers[0].kind).toBe('io.l5d.fs')
   })
 })

@@ -113,4 +113,26 @@ describe('optional peer dependencies', { timeout: 90_000 }, () => {
     expect(code).toBe(1)
     expect(lines.join('\n')).toContain('switchboard/namerd/etcd needs the package "etcd3": npm install etcd3')
   })
+
+  it('without prom-client and OpenTelemetry, stats and telemetry load, process metrics fall back to the built-in set, tracing says what to install', async () => {
+    const out = await withHidden(
+      'prom-client,@opentelemetry/api,@opentelemetry/sdk-trace-base',
+      `await import('./src/stats/index.ts'); await import('./src/http/index.ts')
+       const { openTelemetryTracing, startTelemetry } = await import('./src/telemetry/index.ts')
+       const { processMetrics } = await import('./src/stats/index.ts')
+       const pm = await processMetrics()
+       const text = await pm.text()
+       let tracing
+       try { await openTelemetryTracing(); tracing = 'loaded' } catch (e) { tracing = e.message }
+       let telemeters
+       try { await startTelemetry([{ kind: 'io.l5d.recentRequests', sampleRate: 1, capacity: 1 }]); telemeters = 'loaded' } catch (e) { telemeters = e.message }
+       console.log(JSON.stringify({ source: pm.source, cpu: text.includes('process_cpu_seconds_total'), tracing, telemeters }))`,
+    )
+    expect(JSON.parse(out)).toEqual({
+      source: 'builtin',
+      cpu: true,
+      tracing: 'tracing needs the package "@opentelemetry/api": npm install @opentelemetry/api',
+      telemeters: 'tracing telemeters needs the package "@opentelemetry/api": npm install @opentelemetry/api',
+    })
+  })
 })

@@ -32,9 +32,11 @@ describe('inMemoryStats', () => {
     expect(s.max).toBe(100)
     expect(stats.json()['http/request_latency_ms.p99']).toBe(99)
     const text = stats.prometheus()
-    expect(text).toContain('# TYPE http:request_latency_ms summary')
-    expect(text).toContain('http:request_latency_ms{quantile="0.5"} 50')
-    expect(text).toContain('http:request_latency_ms_count 100')
+    expect(text).toContain('# TYPE http_request_latency_seconds histogram')
+    expect(text).toContain('http_request_latency_seconds_bucket{le="0.05"} 50')
+    expect(text).toContain('http_request_latency_seconds_bucket{le="+Inf"} 100')
+    expect(text).toContain('http_request_latency_seconds_sum 5.05')
+    expect(text).toContain('http_request_latency_seconds_count 100')
   })
 
   it('the min of a stat counts zeros (a histogram of retries per request is mostly 0)', () => {

@@ -57,6 +57,22 @@ export interface HttpControllerOptions {
    * carry `Authorization: Bearer <token>`, else 401. Reads stay open. (Beyond namerd.)
    */
   readonly authToken?: string | undefined
+  /**
+   * Told about every dtab write, after it succeeded or was refused: the namespace, the action, the
+   * new version (etag), the caller's address. Never the token. (Beyond namerd: an audit log.)
+   */
+  readonly audit?: ((event: DtabAuditEvent) => void) | undefined
+}
+
+/** One dtab write, for an audit log. */
+export interface DtabAuditEvent {
+  readonly action: 'create' | 'update' | 'delete'
+  readonly namespace: string
+  /** The version after the write (its etag), when it succeeded and the dtab exists. */
+  readonly version: string | undefined
+  readonly remoteAddress: string | undefined
+  /** `ok`, or why it was refused: `unauthorized`, or the store error's code. */
+  readonly outcome: string
 }
 
 /** namerd's HTTP API as a request handler, with its open watch streams. */
@@ -172,8 +188,28 @@ export function httpController(options: HttpControllerOptions): HttpController {
     if (!['HEAD', 'GET', 'PUT', 'POST', 'DELETE'].includes(method)) return respond(res, 404)
     const problem = namespaceProblem(ns)
     if (problem !== undefined) return storeError(res, new InvalidDtabNamespace(ns, problem))
+    const audit = options.audit
+    const action = method === 'POST' ? 'create' : method === 'PUT' ? 'update' : 'delete'
+    const remoteAddress = req.socket.remoteAddress
+    /** Tells the audit log; only a successful write waits, for the version it made. */
+    const audited = (outcome: string): Promise<void> | undefined => {
+      if (!audit || method === 'GET' || method === 'HEAD') return undefined
+      if (outcome !== 'ok' || action === 'delete') {
+        audit({ action, namespace: ns, version: undefined, remoteAddress, outcome })
+        return undefined
+      }
+      return store
+        .observe(ns)
+        .toPromise()
+        .then(
+          (current) => (current ? Version.toEtag(current.version) : undefined),
+          () => undefined,
+        )
+        .then((version) => audit({ action, namespace: ns, version, remoteAddress, outcome }))
+    }
     if (method !== 'GET' && method !== 'HEAD' && options.authToken !== undefined) {
       if (!tokenMatches(req.headers.authorization, options.authToken)) {
+        void audited('unauthorized')
         return respond(res, 401, 'a valid bearer token is required to change dtabs\n', 'text/plain', {
           'www-authenticate': 'Bearer realm="namerd"',
         })
@@ -218,6 +254,7 @@ export function httpController(options: HttpControllerOptions): HttpController {
           if (isLeft(dtab))
             return respond(res, 400, dtab.left.message, dtab.left.message ? 'text/plain' : undefined)
           await store.create(ns, dtab.right)
+          await audited('ok')
           return respond(res, 204)
         }
         case 'PUT': {
@@ -233,13 +270,17 @@ export function httpController(options: HttpControllerOptions): HttpController {
           const ifMatch = req.headers['if-match']
           if (ifMatch !== undefined) await store.update(ns, dtab.right, Version.fromEtag(ifMatch))
           else await store.put(ns, dtab.right)
+          await audited('ok')
           return respond(res, 204)
         }
         case 'DELETE':
           await store.delete(ns)
+          await audited('ok')
           return respond(res, 204)
       }
     } catch (error) {
+      const code = (error as { code?: unknown }).code
+      void audited(typeof code === 'string' ? code : 'error')
       return storeError(res, error)
     }
   }
