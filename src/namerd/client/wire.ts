@@ -140,6 +140,7 @@ export function boundTreeFromJson(u: unknown): Either<string, NameTree<WireBound
       for (const w of union) {
         if (!isObj(w) || typeof field(w, 'weight') !== 'number')
           return left('tree.union: expected {"weight","tree"}')
+        if (!Number.isFinite(field(w, 'weight'))) return left('tree.union: expected a finite weight')
         const t = boundTreeFromJson(field(w, 'tree'))
         if (isLeft(t)) return t
         trees.push(NameTree.weighted(field(w, 'weight') as number, t.right))
@@ -218,6 +219,7 @@ export function delegateTreeFromJson(u: unknown): Either<string, DelegateTree<Wi
       for (const w of union) {
         if (!isObj(w) || typeof field(w, 'weight') !== 'number')
           return left('delegate tree.union: expected {"weight","tree"}')
+        if (!Number.isFinite(field(w, 'weight'))) return left('delegate tree.union: expected a finite weight')
         const t = delegateTreeFromJson(field(w, 'tree'))
         if (isLeft(t)) return t
         trees.push({ weight: field(w, 'weight') as number, tree: t.right })
