@@ -200,6 +200,17 @@ const FAIL = Path.of('$', 'fail')
  * ```
  */
 export function delegateTreeJson(tree: DelegateTree<NameBound>, addrOf: AddrOf = sampleAddr): string {
+  // Every node of one dentry's tree carries that same dentry: render each dentry once, so the
+  // output costs time linear in its size (re-rendering per node made a wide Alt quadratic).
+  const dentries = new Map<Dentry, string>()
+  const dentryOnce = (d: Dentry): string => {
+    let text = dentries.get(d)
+    if (text === undefined) {
+      text = dentryPart(d)
+      dentries.set(d, text)
+    }
+    return text
+  }
   const go = (t: DelegateTree<NameBound>): string => {
     if (t.kind === 'transformation') {
       const bound = boundJson(t.value, addrOf(t.value), t.path)
@@ -208,7 +219,7 @@ export function delegateTreeJson(tree: DelegateTree<NameBound>, addrOf: AddrOf =
     let path = t.path.show()
     if (t.kind === 'neg' && t.path.isEmpty) path = '~'
     if (t.kind === 'fail' && !t.path.startsWith(FAIL)) path = '!'
-    const head = `{"type":"${t.kind}","path":${str(path)}${dentryPart(t.dentry)}`
+    const head = `{"type":"${t.kind}","path":${str(path)}${dentryOnce(t.dentry)}`
     switch (t.kind) {
       case 'exception': {
         const m = message(t.error)

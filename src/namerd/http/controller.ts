@@ -5,7 +5,7 @@ import { type Clock, systemScheduler } from '../../core/clock.js'
 import type { Dtab } from '../../naming/dtab.js'
 import { nullStats, type StatsReceiver } from '../../stats/stats.js'
 import { DtabStoreUnavailable } from '../store/health.js'
-import { InvalidDtabNamespace, namespaceProblem } from '../store/namespace.js'
+import { InvalidDtabNamespace } from '../store/namespace.js'
 import {
   DtabNamespaceDoesNotExist,
   DtabNamespaceExists,
@@ -18,6 +18,7 @@ import { Version } from '../store/version.js'
 import { DEFAULT_MAX_BODY_BYTES, RequestBodyTooLarge, readBody } from './body.js'
 import { type DtabMediaType, dtabContentType, negotiateDtabType, readDtabBody, renderDtab } from './codec.js'
 import { messageOf, respond } from './respond.js'
+import { DtabParamTooLong, namespaceFromPath } from './url.js'
 import { streamActivity, type WatchRegistry, watchRegistry } from './watch.js'
 
 /** A parsed API request, handed to the name endpoints. */
@@ -154,6 +155,7 @@ export function httpController(options: HttpControllerOptions): HttpController {
     if (error instanceof DtabStoreForbidden) return respond(res, 403)
     if (error instanceof DtabStoreUnavailable) return respond(res, 503, `${error.message}\n`, 'text/plain')
     if (error instanceof InvalidDtabNamespace) return respond(res, 400, `${error.message}\n`, 'text/plain')
+    if (error instanceof DtabParamTooLong) return respond(res, 414, `${error.message}\n`, 'text/plain')
     if (error instanceof RequestBodyTooLarge) {
       res.setHeader('connection', 'close')
       return respond(res, 413, `${error.message}\n`, 'text/plain')
@@ -166,12 +168,16 @@ export function httpController(options: HttpControllerOptions): HttpController {
     return readDtabBody(body.toString('utf8'), type)
   }
 
-  const dtabRoute = async (ns: string, request: ApiRequest) => {
+  const dtabRoute = async (rawNs: string, request: ApiRequest) => {
     const { req, res } = request
     const method = req.method ?? 'GET'
     if (!['HEAD', 'GET', 'PUT', 'POST', 'DELETE'].includes(method)) return respond(res, 404)
-    const problem = namespaceProblem(ns)
-    if (problem !== undefined) return storeError(res, new InvalidDtabNamespace(ns, problem))
+    const decoded = namespaceFromPath(rawNs)
+    if (isLeft(decoded)) {
+      req.resume()
+      return storeError(res, decoded.left)
+    }
+    const ns = decoded.right
     if (method !== 'GET' && method !== 'HEAD' && options.authToken !== undefined) {
       if (!tokenMatches(req.headers.authorization, options.authToken)) {
         return respond(res, 401, 'a valid bearer token is required to change dtabs\n', 'text/plain', {
