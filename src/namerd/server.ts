@@ -77,11 +77,13 @@ export async function startNamerd(spec: NamerdSpec, options: StartNamerdOptions 
         clock: scheduler,
         authToken: iface.authToken,
         maxBodyBytes: iface.maxBodyBytes,
+        maxDtabParamBytes: iface.maxDtabParamBytes,
       })
       firstApi ??= api
       const server = await listen(api.handler, iface.ip, iface.port, {
         tls: iface.tls,
         socketOptions: iface.socketOptions,
+        limits: iface.limits,
       })
       cleanups.push(async () => {
         api.close()

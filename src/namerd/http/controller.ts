@@ -31,6 +31,8 @@ export interface ApiRequest {
   /** `watch=true|1|t` (any case). */
   readonly watch: boolean
   readonly watches: WatchRegistry
+  /** The interface's limit on a `dtab` query parameter, in bytes (the name endpoints' default when absent). */
+  readonly maxDtabParamBytes?: number | undefined
 }
 
 /**
@@ -58,6 +60,8 @@ export interface HttpControllerOptions {
    * carry `Authorization: Bearer <token>`, else 401. Reads stay open. (Beyond namerd.)
    */
   readonly authToken?: string | undefined
+  /** The longest `dtab` query parameter in bytes, passed to the name endpoints (414 beyond; default 8 KiB). */
+  readonly maxDtabParamBytes?: number | undefined
 }
 
 /** namerd's HTTP API as a request handler, with its open watch streams. */
@@ -274,7 +278,15 @@ export function httpController(options: HttpControllerOptions): HttpController {
     const q = url.indexOf('?')
     const path = q < 0 ? url : url.slice(0, q)
     const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1))
-    const request: ApiRequest = { req, res, path, params, watch: isWatch(params), watches }
+    const request: ApiRequest = {
+      req,
+      res,
+      path,
+      params,
+      watch: isWatch(params),
+      watches,
+      maxDtabParamBytes: options.maxDtabParamBytes,
+    }
     res.once('finish', () => {
       stats.counter(`status/${res.statusCode}`).incr()
       // A watch lasts as long as the client stays: its duration is not a request latency.

@@ -10,13 +10,17 @@ import { configuredDtabInterpreter, defaultInterpreter } from '../../naming/inte
 import { addrJson, boundNames, boundTreeJson, delegateTreeJson, settleAddrs } from '../../naming/json.js'
 import type { NameBound } from '../../naming/name.js'
 import type { Namer } from '../../naming/namer.js'
+import {
+  BindingTooDeepError,
+  NamerExceededMaxDepthError,
+  UnknownNamerError,
+} from '../../naming/namer-errors.js'
 import type { NameTree } from '../../naming/nametree.js'
+import { ParseError } from '../../naming/parse-error.js'
 import { Path } from '../../naming/path.js'
 import { NamerRegistry } from '../../naming/registry.js'
 import type { SystemNamerOptions } from '../../naming/system/index.js'
 import { nullStats, type StatsReceiver } from '../../stats/stats.js'
-import { ParseError } from '../../naming/parse-error.js'
-import { BindingTooDeepError, NamerExceededMaxDepthError, UnknownNamerError } from '../../naming/namer-errors.js'
 import { namespaceProblem } from '../store/namespace.js'
 import type { DtabStore } from '../store/store.js'
 import { DEFAULT_MAX_BODY_BYTES, readBody } from './body.js'
@@ -158,10 +162,13 @@ export function nameEndpoints(options: NameEndpointsOptions): NameEndpoints & { 
   const delegateTimeoutMs = options.delegateTimeoutMs ?? 2000
   const maxDtabParamBytes = options.maxDtabParamBytes ?? DEFAULT_MAX_DTAB_PARAM_BYTES
   /** The 414 for a dtab parameter over the limit, when it is; `true` when the answer was sent. */
-  const dtabTooLong = (res: ServerResponse, raw: string): boolean => {
+  const dtabTooLong = (request: ApiRequest, raw: string): boolean => {
+    const limit = request.maxDtabParamBytes ?? maxDtabParamBytes
+    // Cheap upper bound first: a UTF-16 unit is at most 3 UTF-8 bytes.
+    if (raw.length * 3 <= limit) return false
     const bytes = Buffer.byteLength(raw)
-    if (bytes <= maxDtabParamBytes) return false
-    respond(res, 414, `${new DtabParamTooLong(bytes, maxDtabParamBytes).message}\n`, 'text/plain')
+    if (bytes <= limit) return false
+    respond(request.res, 414, `${new DtabParamTooLong(bytes, limit).message}\n`, 'text/plain')
     return true
   }
   const configured = options.namers ?? []
@@ -201,7 +208,7 @@ export function nameEndpoints(options: NameEndpointsOptions): NameEndpoints & { 
   /** The `dtab` parameter (empty when absent), or the 400 was sent. */
   const dtabParam = (request: ApiRequest, raw = request.params.get('dtab')): Dtab | undefined => {
     if (raw === null || raw === undefined) return Dtab.empty
-    if (dtabTooLong(request.res, raw)) return undefined
+    if (dtabTooLong(request, raw)) return undefined
     const d = Dtab.parse(raw)
     if (isLeft(d)) {
       respond(request.res, 400, `Invalid dtab: ${d.left.message}`)
@@ -364,7 +371,7 @@ export function nameEndpoints(options: NameEndpointsOptions): NameEndpoints & { 
     }
     const p = Path.parse(pathText ?? '')
     if (isLeft(p)) return respond(res, 400, `Invalid path: ${pathText ?? ''} / ${p.left.message}`)
-    if (dtabTooLong(res, dtabText ?? '')) return
+    if (dtabTooLong(request, dtabText ?? '')) return
     const d = Dtab.parse(dtabText ?? '')
     if (isLeft(d)) return respond(res, 400, `Invalid dtab: ${d.left.message}`)
     if (namespace !== undefined && namespaceProblem(namespace) !== undefined) {
