@@ -60,6 +60,7 @@ export {
   boundTreeJson,
   delegateTreeJson,
   javaHostAddress,
+  MAX_REPEATED_DENTRY_CHARS,
   settleAddrs,
 } from './json.js'
 export { Name, NameBound, NamePath } from './name.js'
