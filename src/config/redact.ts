@@ -1,4 +1,11 @@
-/** What a redacted value is replaced with. */
+/**
+ * What a redacted value is replaced with.
+ *
+ * @example
+ * ```ts
+ * redactConfig({ password: 'p' }).password === REDACTED // true
+ * ```
+ */
 export const REDACTED = '<redacted>'
 
 // Field names that hold a secret, compared without case, `_` or `-`: passwords, tokens, secrets,
@@ -24,7 +31,14 @@ export function isSecretField(name: string): boolean {
   return SECRET_WORDS.test(n) || KEY_FIELD.test(n)
 }
 
-/** Options of {@link redactConfig}. */
+/**
+ * Options of {@link redactConfig}.
+ *
+ * @example
+ * ```ts
+ * redactConfig(config, { extraFields: ['dsn', /^webhook/i] })
+ * ```
+ */
 export interface RedactOptions {
   /** More field names (exact, case-insensitive) or patterns to treat as secret. */
   readonly extraFields?: readonly (string | RegExp)[] | undefined

@@ -45,6 +45,12 @@ export interface SocketOptionsSpec {
 /**
  * How long a client may take and how many connections it may hold (slowloris protection). Each
  * field has a default in {@link DEFAULT_SERVER_LIMITS}.
+ *
+ * @example
+ * ```ts
+ * const limits: ServerLimits = { headersTimeoutMs: 5_000, maxConnections: 200 }
+ * await listen(handler, '127.0.0.1', 4180, { limits })
+ * ```
  */
 export interface ServerLimits {
   /** Time for a request's headers to arrive, from the connection or the previous request; 408 after. */

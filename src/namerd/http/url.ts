@@ -5,6 +5,11 @@ import { InvalidDtabNamespace, namespaceProblem } from '../store/namespace.js'
 /**
  * The longest `dtab` query parameter namerd accepts by default (8 KiB of UTF-8): a per-request
  * override is a handful of dentries, and a longer one only makes binding and delegation costly.
+ *
+ * @example
+ * ```ts
+ * nameEndpoints({ store, maxDtabParamBytes: 2 * DEFAULT_MAX_DTAB_PARAM_BYTES })
+ * ```
  */
 export const DEFAULT_MAX_DTAB_PARAM_BYTES = 8 * 1024
 
