@@ -20,6 +20,7 @@ export {
   showFound,
   struct,
 } from './decode.js'
+export { isSecretField, REDACTED, type RedactOptions, redactConfig } from './redact.js'
 export {
   type ConfigClientOptions,
   createClientFromConfig,

@@ -129,16 +129,22 @@ export class Activity<T> {
       }
       if (signal?.aborted) return reject(signal.reason)
       signal?.addEventListener('abort', onAbort, { once: true })
-      dispose = this.states.observe((s) => {
-        if (done) return
-        if (s.kind === 'ok') {
-          finish()
-          resolve(s.value)
-        } else if (s.kind === 'failed') {
-          finish()
-          reject(s.error)
-        }
-      })
+      try {
+        dispose = this.states.observe((s) => {
+          if (done) return
+          if (s.kind === 'ok') {
+            finish()
+            resolve(s.value)
+          } else if (s.kind === 'failed') {
+            finish()
+            reject(s.error)
+          }
+        })
+      } catch (error) {
+        // The subscription undid itself; stop listening to the signal and fail.
+        finish()
+        return reject(error)
+      }
       if (done) dispose()
     })
   }

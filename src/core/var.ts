@@ -63,8 +63,53 @@ class Observers<T> {
     }
   }
   notify(value: T): void {
-    for (const box of [...this.fs]) if (this.fs.has(box)) box.f(value)
+    // Observers are isolated from each other and from the writer: one that throws neither stops
+    // the others from hearing the value nor fails the `update` that announced it.
+    for (const box of [...this.fs]) {
+      if (!this.fs.has(box)) continue
+      try {
+        box.f(value)
+      } catch (error) {
+        reportObserverError(error)
+      }
+    }
   }
+}
+
+/**
+ * Where an exception thrown by an observer goes: it is isolated from the writer and from the other
+ * observers, so it is reported as a process warning (code `SWITCHBOARD_OBSERVER_ERROR`, see
+ * `process.on('warning')`) instead of being thrown. Stores and other notifiers use it for the same
+ * rule.
+ *
+ * @example
+ * ```ts
+ * for (const f of observers) {
+ *   try { f(value) } catch (error) { reportObserverError(error) }
+ * }
+ * ```
+ */
+export function reportObserverError(error: unknown): void {
+  const e = error instanceof Error ? error : new Error(String(error))
+  try {
+    process.emitWarning(`an observer threw: ${e.message}`, {
+      type: 'ObserverError',
+      code: 'SWITCHBOARD_OBSERVER_ERROR',
+      detail: e.stack,
+    })
+  } catch {
+    // Reporting must never throw into the write path either.
+  }
+}
+
+/** Undoes a subscription that failed half-way, so it leaves nothing behind, and rethrows. */
+function undoAndThrow(undo: () => void, error: unknown): never {
+  try {
+    undo()
+  } catch (undoError) {
+    reportObserverError(undoError)
+  }
+  throw error
 }
 
 class ValueVar<T> extends AbstractVar<T> implements UpdatableVar<T> {
@@ -83,7 +128,11 @@ class ValueVar<T> extends AbstractVar<T> implements UpdatableVar<T> {
   }
   observe(f: (value: T) => void): Disposer {
     const dispose = this.observers.add(f)
-    f(this.value)
+    try {
+      f(this.value)
+    } catch (error) {
+      undoAndThrow(dispose, error)
+    }
     return dispose
   }
 }
@@ -115,9 +164,8 @@ class AsyncVar<T> extends AbstractVar<T> {
       })
     }
     const dispose = this.observers.add(f)
-    f(this.value)
     let done = false
-    return () => {
+    const disposer = () => {
       if (done) return
       done = true
       dispose()
@@ -127,6 +175,12 @@ class AsyncVar<T> extends AbstractVar<T> {
         stop?.()
       }
     }
+    try {
+      f(this.value)
+    } catch (error) {
+      undoAndThrow(disposer, error)
+    }
+    return disposer
   }
 }
 
@@ -160,22 +214,33 @@ class FlatMappedVar<A, B> extends AbstractVar<B> {
   observe(g: (value: B) => void): Disposer {
     let inner: Disposer | undefined
     let generation = 0
-    const outer = this.source.observe((a) => {
-      const mine = ++generation
-      inner?.()
-      inner = undefined
-      const next = this.f(a)
-      const d = next.observe((b) => {
-        if (mine === generation) g(b)
-      })
-      if (mine === generation) inner = d
-      else d()
-    })
-    return () => {
+    const stopInner = () => {
       generation++
-      outer()
-      inner?.()
+      const d = inner
       inner = undefined
+      d?.()
+    }
+    let outer: Disposer
+    try {
+      outer = this.source.observe((a) => {
+        const mine = ++generation
+        const prev = inner
+        inner = undefined
+        prev?.()
+        const next = this.f(a)
+        const d = next.observe((b) => {
+          if (mine === generation) g(b)
+        })
+        if (mine === generation) inner = d
+        else d()
+      })
+    } catch (error) {
+      // The source has already dropped us; drop the inner too.
+      undoAndThrow(stopInner, error)
+    }
+    return () => {
+      outer()
+      stopInner()
     }
   }
 }
@@ -268,21 +333,27 @@ export const Var = {
       let ready = 0
       const seen = new Array<boolean>(vars.length).fill(false)
       let started = false
-      const disposers = vars.map((v, i) =>
-        v.observe((x) => {
-          values[i] = x
-          if (!seen[i]) {
-            seen[i] = true
-            ready++
-          }
-          if (started && ready === vars.length) update([...values])
-        }),
-      )
+      const disposers: Disposer[] = []
+      const stopAll = () => {
+        for (const d of disposers.splice(0)) d()
+      }
+      const observer = (i: number) => (x: T) => {
+        values[i] = x
+        if (!seen[i]) {
+          seen[i] = true
+          ready++
+        }
+        if (started && ready === vars.length) update([...values])
+      }
+      // A plain loop (no callbacks): deep trees of collected vars nest the stack once per level.
+      try {
+        for (let i = 0; i < vars.length; i++) disposers.push(vars[i]!.observe(observer(i)))
+      } catch (error) {
+        undoAndThrow(stopAll, error)
+      }
       started = true
       if (ready === vars.length) update([...values])
-      return () => {
-        for (const d of disposers) d()
-      }
+      return stopAll
     })
   },
 } as const

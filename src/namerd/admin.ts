@@ -1,4 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import { redactConfig } from '../config/redact.js'
 import type { Activity } from '../core/activity.js'
 import type { Var } from '../core/var.js'
 import { metricsJson } from '../stats/json.js'
@@ -13,7 +14,7 @@ export interface AdminOptions {
   readonly stats: InMemoryStats
   /** The namespaces, for the dashboard at `/`. */
   readonly namespaces?: Activity<readonly string[]> | undefined
-  /** The parsed configuration, served at `/config.json`. */
+  /** The parsed configuration, served at `/config.json` with its secrets redacted (`redactConfig`). */
   readonly config?: unknown
   /**
    * The dtab store's health, for stores on a remote server: `/admin/ping` answers 503 with the
@@ -45,7 +46,7 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
  * 503 while a remote dtab store is not connected),
  * `/admin/metrics.json` (linkerd's flat shape; `tree=1`, `q=<a/b>`, `pretty=true`) and
  * `/admin/metrics/prometheus` (labelled families, histograms, process metrics) export the stats, `/admin` lists the
- * routes, `/config.json` shows the configuration, `/` lists the namespaces.
+ * routes, `/config.json` shows the configuration with its secrets redacted, `/` lists the namespaces.
  *
  * @example
  * ```ts
@@ -79,7 +80,7 @@ export function adminHandler(options: AdminOptions): RequestListener {
       )
     },
     '/config.json': (_req, res) =>
-      text(res, 200, `${JSON.stringify(options.config ?? {})}\n`, 'application/json'),
+      text(res, 200, `${JSON.stringify(redactConfig(options.config ?? {}))}\n`, 'application/json'),
     '/': (_req, res) => {
       let names: readonly string[] = []
       try {

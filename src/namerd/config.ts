@@ -18,7 +18,13 @@ import type { Namer } from '../naming/namer.js'
 import { Path } from '../naming/path.js'
 import { transformNamer } from '../transformers/transformer.js'
 import { DEFAULT_MAX_BODY_BYTES } from './http/body.js'
-import type { ServerTlsSpec, SocketOptionsSpec } from './http/listen.js'
+import {
+  DEFAULT_SERVER_LIMITS,
+  type ServerLimits,
+  type ServerTlsSpec,
+  type SocketOptionsSpec,
+} from './http/listen.js'
+import { DEFAULT_MAX_DTAB_PARAM_BYTES } from './http/url.js'
 import { k8sExternalNamerKind, k8sNamerKind, k8sStoreKind } from './k8s-kinds.js'
 import { type PluginContext, type StorageSpec, type StoreKind, storeKind } from './plugin.js'
 import { fileDtabStore } from './store/file.js'
@@ -43,6 +49,10 @@ export interface HttpControllerSpec {
   readonly port: number
   readonly authToken: string | undefined
   readonly maxBodyBytes: number
+  /** The longest `dtab` query parameter in bytes (414 beyond; default 8 KiB). */
+  readonly maxDtabParamBytes?: number | undefined
+  /** Header and request timeouts, keep-alive and the connection cap (defaults: `DEFAULT_SERVER_LIMITS`). */
+  readonly limits?: ServerLimits | undefined
   /** linkerd's server `tls` block: the interface then speaks HTTPS. */
   readonly tls?: ServerTlsSpec | undefined
   /** linkerd's `socketOptions` block. */
@@ -271,7 +281,12 @@ const httpControllerCodec = new t.Type<HttpControllerSpec, unknown, unknown>(
         ip: ipCodec,
         port: portCodec,
         authToken: nonEmptyString,
-        maxBodyBytes: t.number,
+        maxBodyBytes: positiveInt,
+        maxDtabParamBytes: positiveInt,
+        headersTimeoutMs: positiveInt,
+        requestTimeoutMs: positiveInt,
+        keepAliveTimeoutMs: positiveInt,
+        maxConnections: positiveInt,
         tls: serverTlsCodec,
         socketOptions: socketOptionsCodec,
       },
@@ -283,6 +298,13 @@ const httpControllerCodec = new t.Type<HttpControllerSpec, unknown, unknown>(
       port: r.right.port ?? 4180,
       authToken: r.right.authToken,
       maxBodyBytes: r.right.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      maxDtabParamBytes: r.right.maxDtabParamBytes ?? DEFAULT_MAX_DTAB_PARAM_BYTES,
+      limits: {
+        headersTimeoutMs: r.right.headersTimeoutMs ?? DEFAULT_SERVER_LIMITS.headersTimeoutMs,
+        requestTimeoutMs: r.right.requestTimeoutMs ?? DEFAULT_SERVER_LIMITS.requestTimeoutMs,
+        keepAliveTimeoutMs: r.right.keepAliveTimeoutMs ?? DEFAULT_SERVER_LIMITS.keepAliveTimeoutMs,
+        maxConnections: r.right.maxConnections ?? DEFAULT_SERVER_LIMITS.maxConnections,
+      },
       tls: r.right.tls,
       socketOptions: r.right.socketOptions,
     })

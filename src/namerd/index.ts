@@ -70,18 +70,22 @@ export {
   type NameEndpoints,
 } from './http/controller.js'
 export {
+  DEFAULT_SERVER_LIMITS,
   type Listening,
   type ListenOptions,
   listen,
+  type ServerLimits,
   type ServerTlsSpec,
   type SocketOptionsSpec,
 } from './http/listen.js'
 export {
   type ConfiguredNamer,
+  isCallerError,
   type NameEndpointsOptions,
   nameEndpoints,
   stripTransformerPrefix,
 } from './http/names.js'
+export { DEFAULT_MAX_DTAB_PARAM_BYTES, DtabParamTooLong, namespaceFromPath } from './http/url.js'
 export { streamActivity, type WatchRegistry, type WatchRendering, watchRegistry } from './http/watch.js'
 export { MeshDecodeError } from './mesh/convert.js'
 export { meshProtoPath } from './mesh/proto-path.js'

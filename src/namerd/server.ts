@@ -112,11 +112,13 @@ export async function startNamerd(spec: NamerdSpec, options: StartNamerdOptions 
         authToken: iface.authToken,
         audit: logger ? (event) => logger.info({ event: 'dtab.write', ...event }, 'dtab write') : undefined,
         maxBodyBytes: iface.maxBodyBytes,
+        maxDtabParamBytes: iface.maxDtabParamBytes,
       })
       firstApi ??= api
       const server = await listen(api.handler, iface.ip, iface.port, {
         tls: iface.tls,
         socketOptions: iface.socketOptions,
+        limits: iface.limits,
       })
       cleanups.push(async () => {
         api.close()

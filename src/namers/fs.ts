@@ -4,7 +4,7 @@ import { join, resolve as resolvePath } from 'node:path'
 import { Activity, type ActivityState } from '../core/activity.js'
 import { type Cancel, type Scheduler, systemScheduler } from '../core/clock.js'
 import { SwitchboardError } from '../core/errors.js'
-import { Var } from '../core/var.js'
+import { reportObserverError, Var } from '../core/var.js'
 import { Addr } from '../naming/addr.js'
 import { Address } from '../naming/address.js'
 import { Name } from '../naming/name.js'
@@ -141,7 +141,13 @@ export function fsNamer(options: FsNamerOptions): FsNamer {
   // Everything re-checks itself on a tick: a change anywhere under rootDir, or the poll.
   const tickers = new Set<() => void>()
   const tick = () => {
-    for (const f of [...tickers]) f()
+    for (const f of [...tickers]) {
+      try {
+        f()
+      } catch (error) {
+        reportObserverError(error)
+      }
+    }
   }
   let watcher: FSWatcher | undefined
   let pendingTick: Cancel | undefined

@@ -1,7 +1,7 @@
 import { Activity, type ActivityState } from '../core/activity.js'
-import { Var } from '../core/var.js'
+import { type Disposer, Var } from '../core/var.js'
 import { Name, type NameBound } from './name.js'
-import { NamerExceededMaxDepthError } from './namer-errors.js'
+import { BindingTooDeepError, NamerExceededMaxDepthError } from './namer-errors.js'
 import { NameTree, type Weighted } from './nametree.js'
 import type { Path } from './path.js'
 
@@ -14,6 +14,18 @@ import type { Path } from './path.js'
  * ```
  */
 export const DEFAULT_MAX_DEPTH = 100
+
+/**
+ * How many Alt/Union nodes and lookups may nest along one branch of a binding before it fails with
+ * {@link BindingTooDeepError}, so that no tree, however deep (a dtab entry may nest 1000
+ * parentheses, and each lookup may add another such tree), can exhaust the stack.
+ *
+ * @example
+ * ```ts
+ * bindTree(lookup, tree, DEFAULT_MAX_DEPTH, DEFAULT_MAX_BIND_NESTING)
+ * ```
+ */
+export const DEFAULT_MAX_BIND_NESTING = 2000
 
 /**
  * One step of binding: what a path rewrites to (a dtab lookup, or a namer's answer).
@@ -75,21 +87,27 @@ export function bindTree(
   lookup: Lookup,
   tree: NameTree<Path>,
   maxDepth: number = DEFAULT_MAX_DEPTH,
+  maxNesting: number = DEFAULT_MAX_BIND_NESTING,
 ): Activity<NameTree<NameBound>> {
   const memo = new Map<string, Activity<Bound>>()
 
-  const bindLeafPath = (path: Path, depth: number, weight: number | undefined): Activity<Bound> => {
-    const key = `${depth} ${weight} ${path.show()}`
+  const bindLeafPath = (
+    path: Path,
+    depth: number,
+    weight: number | undefined,
+    level: number,
+  ): Activity<Bound> => {
+    const key = `${depth} ${level} ${weight} ${path.show()}`
     let a = memo.get(key)
     if (a === undefined) {
-      a = shared(lookupSafely(lookup, path).flatMap((t) => go(t, depth + 1, weight)))
+      a = shared(lookupSafely(lookup, path).flatMap((t) => go(t, depth + 1, weight, level + 1)))
       memo.set(key, a)
     }
     return a
   }
 
-  const bindUnion = (trees: readonly Weighted<Name>[], depth: number): Activity<Bound> => {
-    const children = trees.map((w) => go(w.tree, depth, w.weight).states)
+  const bindUnion = (trees: readonly Weighted<Name>[], depth: number, level: number): Activity<Bound> => {
+    const children = trees.map((w) => go(w.tree, depth, w.weight, level + 1).states)
     return Activity.of(
       Var.collect(children).map((states): State => {
         const ok: Weighted<NameBound>[] = []
@@ -104,28 +122,92 @@ export function bindTree(
     )
   }
 
+  // An Alt is one activity over its branches, observed lazily and in order, in a loop: the branch
+  // at index i is watched only while every branch before it binds to Neg. (A chain of flatMaps,
+  // one per branch, would nest the stack once per alternative.)
   const bindAlt = (
     trees: readonly NameTree<Name>[],
-    i: number,
     depth: number,
     weight: number | undefined,
-  ) => {
-    if (i >= trees.length) return Activity.value<Bound>(NameTree.Neg)
-    const head = go(trees[i]!, depth, weight)
-    return Activity.of(
-      head.states.flatMap((s): Var<State> => {
-        if (s.kind === 'ok' && s.value.kind === 'neg') return bindAlt(trees, i + 1, depth, weight).states
-        return Var.constant(s)
+    level: number,
+  ): Activity<Bound> =>
+    Activity.of(
+      Var.async<State>(PENDING, (update) => {
+        const subs: (Disposer | undefined)[] = []
+        const states: (State | undefined)[] = []
+        let last: State | undefined
+        let running = false
+        let dirty = false
+        let stopped = false
+        const settle = () => {
+          if (running) {
+            dirty = true
+            return
+          }
+          running = true
+          try {
+            let result: State = PENDING
+            do {
+              dirty = false
+              let i = 0
+              for (; i < trees.length; i++) {
+                if (subs[i] === undefined) {
+                  const index = i
+                  const a = go(trees[index]!, depth, weight, level + 1)
+                  subs[index] = a.states.observe((st) => {
+                    if (stopped) return
+                    states[index] = st
+                    settle()
+                  })
+                }
+                const st = states[i] ?? PENDING
+                if (st.kind === 'ok' && st.value.kind === 'neg') continue
+                result = st
+                break
+              }
+              if (i >= trees.length) result = { kind: 'ok', value: NameTree.Neg }
+              // Branches after the answer can never matter until it becomes Neg again.
+              for (let j = i + 1; j < subs.length; j++) {
+                const d = subs[j]
+                subs[j] = undefined
+                states[j] = undefined
+                d?.()
+              }
+            } while (dirty)
+            if (result !== last) {
+              last = result
+              update(result)
+            }
+          } finally {
+            running = false
+          }
+        }
+        const stop = () => {
+          stopped = true
+          for (const d of subs.splice(0)) d?.()
+        }
+        try {
+          settle()
+        } catch (error) {
+          stop()
+          throw error
+        }
+        return stop
       }),
     )
-  }
 
-  const go = (t: NameTree<Name>, depth: number, weight: number | undefined): Activity<Bound> => {
+  const go = (
+    t: NameTree<Name>,
+    depth: number,
+    weight: number | undefined,
+    level: number,
+  ): Activity<Bound> => {
     if (depth > maxDepth) return Activity.exception(new NamerExceededMaxDepthError(maxDepth))
+    if (level > maxNesting) return Activity.exception(new BindingTooDeepError(maxNesting))
     switch (t.kind) {
       case 'leaf': {
         const name = t.value
-        if (name.kind === 'path') return bindLeafPath(name.path, depth, weight)
+        if (name.kind === 'path') return bindLeafPath(name.path, depth, weight, level)
         return Activity.value(NameTree.leaf(weight === undefined ? name : name.withWeight(weight)))
       }
       case 'neg':
@@ -134,12 +216,12 @@ export function bindTree(
         return Activity.value<Bound>(t)
       case 'union':
         if (t.trees.length === 0) return Activity.value<Bound>(NameTree.Neg)
-        if (t.trees.length === 1) return go(t.trees[0]!.tree, depth, t.trees[0]!.weight)
-        return bindUnion(t.trees, depth)
+        if (t.trees.length === 1) return go(t.trees[0]!.tree, depth, t.trees[0]!.weight, level)
+        return bindUnion(t.trees, depth, level)
       case 'alt':
         if (t.trees.length === 0) return Activity.value<Bound>(NameTree.Neg)
-        if (t.trees.length === 1) return go(t.trees[0]!, depth, weight)
-        return bindAlt(t.trees, 0, depth, weight)
+        if (t.trees.length === 1) return go(t.trees[0]!, depth, weight, level)
+        return bindAlt(t.trees, depth, weight, level)
     }
   }
 
@@ -147,5 +229,6 @@ export function bindTree(
     NameTree.map(tree, (p) => Name.path(p)),
     0,
     undefined,
+    0,
   )
 }

@@ -5,6 +5,9 @@ import type { ParseError } from './parse-error.js'
 import { parseWith, readDtab } from './parser.js'
 import { Path } from './path.js'
 
+/** The text of each dtab that was shown, kept only as long as the dtab itself. */
+const shownDtabs = new WeakMap<Dtab, string>()
+
 /**
  * A delegation table: an ordered list of {@link Dentry} rules that rewrite paths (Finagle's `Dtab`).
  * Later entries win: {@link Dtab.lookup} tries them from last to first, so appending a dtab
@@ -223,7 +226,13 @@ export class Dtab {
    * ```
    */
   show(): string {
-    return this.entries.map((d) => d.show()).join(';')
+    // A dtab is immutable: its text is computed once (stores, versions and renders all ask).
+    let text = shownDtabs.get(this)
+    if (text === undefined) {
+      text = this.entries.map((d) => d.show()).join(';')
+      shownDtabs.set(this, text)
+    }
+    return text
   }
 
   /**

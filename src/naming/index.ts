@@ -26,7 +26,7 @@ export {
   type AddrPending,
 } from './addr.js'
 export { Address, InvalidAddressError, type Metadata } from './address.js'
-export { bindTree, DEFAULT_MAX_DEPTH, type Lookup } from './bind.js'
+export { bindTree, DEFAULT_MAX_BIND_NESTING, DEFAULT_MAX_DEPTH, type Lookup } from './bind.js'
 export { type DelegateOptions, delegate } from './delegate.js'
 export {
   type DelegateAlt,
@@ -60,11 +60,12 @@ export {
   boundTreeJson,
   delegateTreeJson,
   javaHostAddress,
+  MAX_REPEATED_DENTRY_CHARS,
   settleAddrs,
 } from './json.js'
 export { Name, NameBound, NamePath } from './name.js'
 export { Namer } from './namer.js'
-export { NamerExceededMaxDepthError, UnknownNamerError } from './namer-errors.js'
+export { BindingTooDeepError, NamerExceededMaxDepthError, UnknownNamerError } from './namer-errors.js'
 export {
   type Alt,
   type Empty,

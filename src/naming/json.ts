@@ -200,15 +200,31 @@ const FAIL = Path.of('$', 'fail')
  * ```
  */
 export function delegateTreeJson(tree: DelegateTree<NameBound>, addrOf: AddrOf = sampleAddr): string {
-  const go = (t: DelegateTree<NameBound>): string => {
+  // Every node of one dentry's tree carries that same dentry. Each dentry is rendered once, and a
+  // node repeats the dentry it would inherit (its parent's, or in an Alt or a Union its previous
+  // sibling's) only while the dentry is short: one longer than MAX_REPEATED_DENTRY_CHARS is left
+  // out there, so the output stays linear in the tree's size (a 3,000-way Alt would otherwise
+  // print its 6 KiB dentry 3,000 times).
+  const dentries = new Map<Dentry, string>()
+  const dentryOnce = (d: Dentry): string => {
+    let text = dentries.get(d)
+    if (text === undefined) {
+      text = dentryPart(d)
+      dentries.set(d, text)
+    }
+    return text
+  }
+  const go = (t: DelegateTree<NameBound>, parent: Dentry | undefined): string => {
     if (t.kind === 'transformation') {
       const bound = boundJson(t.value, addrOf(t.value), t.path)
-      return `{"type":"transformation","path":${str(t.path.show())},"name":${str(t.name)},"bound":${bound},"tree":${go(t.tree)}}`
+      return `{"type":"transformation","path":${str(t.path.show())},"name":${str(t.name)},"bound":${bound},"tree":${go(t.tree, undefined)}}`
     }
     let path = t.path.show()
     if (t.kind === 'neg' && t.path.isEmpty) path = '~'
     if (t.kind === 'fail' && !t.path.startsWith(FAIL)) path = '!'
-    const head = `{"type":"${t.kind}","path":${str(path)}${dentryPart(t.dentry)}`
+    const own = dentryOnce(t.dentry)
+    const dentry = t.dentry === parent && own.length > MAX_REPEATED_DENTRY_CHARS ? '' : own
+    const head = `{"type":"${t.kind}","path":${str(path)}${dentry}`
     switch (t.kind) {
       case 'exception': {
         const m = message(t.error)
@@ -219,17 +235,47 @@ export function delegateTreeJson(tree: DelegateTree<NameBound>, addrOf: AddrOf =
       case 'neg':
         return `${head}}`
       case 'delegate':
-        return `${head},"delegate":${go(t.tree)}}`
+        return `${head},"delegate":${go(t.tree, t.dentry)}}`
       case 'leaf':
         return `${head},"bound":${boundJson(t.value, addrOf(t.value), t.path)}}`
-      case 'alt':
-        return `${head},"alt":[${t.trees.map(go).join(',')}]}`
-      case 'union':
-        return `${head},"union":[${t.trees.map((w) => `{"weight":${double(w.weight)},"tree":${go(w.tree)}}`).join(',')}]}`
+      case 'alt': {
+        const parts = new Array<string>(t.trees.length)
+        let inherit: Dentry | undefined = t.dentry
+        for (let i = 0; i < parts.length; i++) {
+          const c = t.trees[i]!
+          parts[i] = go(c, inherit)
+          inherit = c.kind === 'transformation' ? t.dentry : c.dentry
+        }
+        return `${head},"alt":[${parts.join(',')}]}`
+      }
+      case 'union': {
+        const parts = new Array<string>(t.trees.length)
+        let inherit: Dentry | undefined = t.dentry
+        for (let i = 0; i < parts.length; i++) {
+          const w = t.trees[i]!
+          parts[i] = `{"weight":${double(w.weight)},"tree":${go(w.tree, inherit)}}`
+          inherit = w.tree.kind === 'transformation' ? t.dentry : w.tree.dentry
+        }
+        return `${head},"union":[${parts.join(',')}]}`
+      }
     }
   }
-  return go(tree)
+  return go(tree, undefined)
 }
+
+/**
+ * In `delegateTreeJson`, the longest dentry JSON (in characters) that a node repeats from the node
+ * it inherits from (its parent, or in an Alt or a Union its previous sibling), as linkerd repeats
+ * every dentry; a longer one is left out there, and readers such as `delegateTreeFromJson` inherit
+ * it back.
+ *
+ * @example
+ * ```ts
+ * // '/a=>/b | /c' is repeated on every node; a 10 KiB dentry is printed once.
+ * MAX_REPEATED_DENTRY_CHARS // 1024
+ * ```
+ */
+export const MAX_REPEATED_DENTRY_CHARS = 1024
 
 /**
  * The bound names of a tree (a name tree or a delegate tree), each once.

@@ -23,6 +23,25 @@ export class NamerExceededMaxDepthError extends SwitchboardError {
 }
 
 /**
+ * A binding nested Alt/Union nodes and lookups deeper than allowed along one branch (see
+ * `DEFAULT_MAX_BIND_NESTING`): the dtab, not the server, is at fault, so namerd answers 400.
+ *
+ * @example
+ * ```ts
+ * new BindingTooDeepError(2000).message
+ * // 'name tree nested more than 2000 levels deep while binding'
+ * ```
+ */
+export class BindingTooDeepError extends SwitchboardError {
+  /** The nesting limit that was exceeded. */
+  readonly maxNesting: number
+  constructor(maxNesting: number) {
+    super('BindingTooDeep', `name tree nested more than ${maxNesting} levels deep while binding`)
+    this.maxNesting = maxNesting
+  }
+}
+
+/**
  * A `/$/<kind>/...` path names a system namer that is not registered (Finagle's
  * `ClassNotFoundException`, reported by linkerd as `UnknownNamer`). `/$/inet` without a valid port
  * is reported this way too, as in Finagle.

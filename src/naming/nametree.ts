@@ -188,7 +188,10 @@ function evaluate<T>(tree: NameTree<T>): Evaluated<T> {
       let values: T[] | undefined
       for (const w of tree.trees) {
         const e = evaluate(w.tree)
-        if (e.kind === 'set') values = values === undefined ? e.values : values.concat(e.values)
+        if (e.kind !== 'set') continue
+        // Appending (not concat) keeps a wide union linear.
+        if (values === undefined) values = e.values.slice()
+        else for (const v of e.values) values.push(v)
       }
       return values === undefined ? neg : { kind: 'set', values }
     }
@@ -260,23 +263,43 @@ function equals<T>(
 }
 
 function debugString<T>(tree: NameTree<T>, leafString: (value: T) => string = String): string {
-  const go = (t: NameTree<T>): string => {
+  // Appends to one list of parts, so the cost is linear in the tree's size however deep it is.
+  const out: string[] = []
+  const go = (t: NameTree<T>): void => {
     switch (t.kind) {
       case 'leaf':
-        return `Leaf(${leafString(t.value)})`
+        out.push('Leaf(', leafString(t.value), ')')
+        return
       case 'alt':
-        return `Alt(${t.trees.map(go).join(',')})`
+        out.push('Alt(')
+        t.trees.forEach((c, i) => {
+          if (i > 0) out.push(',')
+          go(c)
+        })
+        out.push(')')
+        return
       case 'union':
-        return `Union(${t.trees.map((w) => `Weighted(${javaDoubleString(w.weight)},${go(w.tree)})`).join(',')})`
+        out.push('Union(')
+        t.trees.forEach((w, i) => {
+          out.push(i > 0 ? ',Weighted(' : 'Weighted(', javaDoubleString(w.weight), ',')
+          go(w.tree)
+          out.push(')')
+        })
+        out.push(')')
+        return
       case 'neg':
-        return 'Neg'
+        out.push('Neg')
+        return
       case 'fail':
-        return 'Fail'
+        out.push('Fail')
+        return
       case 'empty':
-        return 'Empty'
+        out.push('Empty')
+        return
     }
   }
-  return go(tree)
+  go(tree)
+  return out.join('')
 }
 
 /**

@@ -236,7 +236,14 @@ class Parser<P> {
     const text = this.str.slice(start, this.idx)
     // Finagle reports a lone "." after consuming it, so the brackets mark the character after it.
     if (text === '.') this.illegal('weight', DOT)
-    return Number(text)
+    const weight = Number(text)
+    // Finagle lets a long digit string overflow to Infinity, which then prints as `Infinity*` and
+    // cannot be read back; we refuse it here, pointing at the number's first digit.
+    if (!Number.isFinite(weight)) {
+      this.idx = start
+      this.illegal('finite weight', this.peek())
+    }
+    return weight
   }
 
   private parseSimple(): NameTree<P> {

@@ -140,3 +140,114 @@ describe('Activity', () => {
     expect(all.state().kind).toBe('failed')
   })
 })
+
+describe('hostile observers', () => {
+  const warnings = () => {
+    const seen: string[] = []
+    const on = (w: Error & { code?: string }) => {
+      if (w.code === 'SWITCHBOARD_OBSERVER_ERROR') seen.push(w.message)
+    }
+    process.on('warning', on)
+    return { seen, stop: () => process.off('warning', on) }
+  }
+
+  it('an observer that throws neither fails the update nor skips the other observers', async () => {
+    const w = warnings()
+    const v = Var.value(1)
+    const seen: number[] = []
+    v.observe((x) => {
+      if (x === 2) throw new Error('boom')
+    })
+    v.observe((x) => seen.push(x))
+    expect(() => v.update(2)).not.toThrow()
+    v.update(3)
+    expect(seen).toEqual([1, 2, 3])
+    expect(v.sample()).toBe(3)
+    await new Promise((r) => setImmediate(r))
+    w.stop()
+    expect(w.seen).toEqual(['an observer threw: boom'])
+  })
+
+  it('an async var whose first observer throws is stopped again, and keeps working', () => {
+    let starts = 0
+    let stops = 0
+    const source = Var.value(1)
+    const v = Var.async(0, (update) => {
+      starts++
+      const d = source.observe(update)
+      return () => {
+        stops++
+        d()
+      }
+    })
+    expect(() =>
+      v.observe(() => {
+        throw new RangeError('Maximum call stack size exceeded')
+      }),
+    ).toThrow(RangeError)
+    expect([starts, stops]).toEqual([1, 1])
+    const seen: number[] = []
+    const stop = v.observe((x) => seen.push(x))
+    source.update(2)
+    stop()
+    expect(seen).toEqual([1, 2])
+    expect([starts, stops]).toEqual([2, 2])
+  })
+
+  it('flatMap and collect undo a subscription that throws half-way', () => {
+    let live = 0
+    const counted = <T>(value: T) =>
+      Var.async(value, (update) => {
+        live++
+        update(value)
+        return () => {
+          live--
+        }
+      })
+    const outer = counted(1)
+    const bad = Var.async(0, () => {
+      throw new Error('cannot start')
+    })
+    expect(() => outer.flatMap(() => bad).observe(() => {})).toThrow('cannot start')
+    expect(live).toBe(0)
+    const inner = counted(2)
+    expect(() => Var.collect([outer, inner, bad]).observe(() => {})).toThrow('cannot start')
+    expect(live).toBe(0)
+    expect(() =>
+      outer
+        .flatMap(() => inner)
+        .observe(() => {
+          throw new Error('observer')
+        }),
+    ).toThrow('observer')
+    expect(live).toBe(0)
+  })
+
+  it('toPromise rejects when subscribing throws, leaving the source unobserved', async () => {
+    let live = 0
+    const states = Var.async<{ kind: 'pending' }>({ kind: 'pending' }, () => {
+      live++
+      return () => {
+        live--
+      }
+    })
+    const a = Activity.of(states).map(() => 1)
+    const broken = Activity.of(
+      states.flatMap(() =>
+        Var.async(PENDING_STATE, () => {
+          throw new RangeError('Maximum call stack size exceeded')
+        }),
+      ),
+    )
+    const ac = new AbortController()
+    await expect(broken.toPromise(ac.signal)).rejects.toThrow(RangeError)
+    expect(live).toBe(0)
+    // The signal listener is gone too: aborting later does nothing.
+    ac.abort()
+    const p = a.toPromise()
+    expect(live).toBe(1)
+    void p
+  })
+})
+
+const PENDING_STATE = { kind: 'pending' } as const

@@ -1,5 +1,6 @@
 import { isLeft, isRight } from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
+import YAML from 'yaml'
 import { type ConfigError, decodeConfig, parseConfigText } from '../../src/config/decode.js'
 import { type HttpControllerSpec, namerdConfigCodec } from '../../src/namerd/config.js'
 
@@ -36,10 +37,50 @@ interfaces:
         port: 4180,
         authToken: undefined,
         maxBodyBytes: 1048576,
+        maxDtabParamBytes: 8192,
+        limits: {
+          headersTimeoutMs: 10_000,
+          requestTimeoutMs: 30_000,
+          keepAliveTimeoutMs: 5_000,
+          maxConnections: 1_000,
+        },
       },
     ])
     expect(r.right.storage.kind).toBe('io.l5d.inMemory')
     expect(r.right.namers.map((n) => n.prefix.show())).toEqual(['/#/io.l5d.fs'])
+  })
+
+  it('decodes the interface limits and refuses nonsense values', () => {
+    const iface = (extra: string) =>
+      decodeConfig(
+        namerdConfigCodec(),
+        YAML.parse(
+          `storage: {kind: io.l5d.inMemory}\ninterfaces:\n- {kind: io.l5d.httpController, ${extra}}`,
+        ),
+      )
+    const r = iface(
+      'headersTimeoutMs: 2000, requestTimeoutMs: 4000, keepAliveTimeoutMs: 1000, maxConnections: 50, maxDtabParamBytes: 1024',
+    )
+    if (!isRight(r)) throw r.left
+    const http = r.right.interfaces[0]!
+    if (http.kind !== 'io.l5d.httpController') throw new Error(`unexpected ${http.kind}`)
+    expect(http.limits).toEqual({
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 4000,
+      keepAliveTimeoutMs: 1000,
+      maxConnections: 50,
+    })
+    expect(http.maxDtabParamBytes).toBe(1024)
+    for (const bad of [
+      'headersTimeoutMs: 0',
+      'maxConnections: -1',
+      'maxDtabParamBytes: 1.5',
+      'requestTimeoutMs: "x"',
+    ]) {
+      const b = iface(bad)
+      expect(isRight(b), bad).toBe(false)
+      if (!isRight(b)) expect(b.left.message).toMatch(/expected a positive integer/)
+    }
   })
 
   it('names every wrong field at once', () => {

@@ -4,6 +4,7 @@ import { Var } from '../../src/core/var.js'
 import {
   Addr,
   Address,
+  BindingTooDeepError,
   bindTree,
   configuredDtabInterpreter,
   Dtab,
@@ -424,5 +425,80 @@ describe('resolve (Namer.resolve)', () => {
       Path.read('/s'),
     ).sample()
     expect(a).toEqual(Addr.bound([Address.read('127.0.0.1:1')], { [Addr.WeightKey]: 3 }))
+  })
+})
+
+describe('hostile trees', () => {
+  it('binds a 4,000-alternative dentry without recursing per branch', () => {
+    const alts = Array.from({ length: 4000 }, () => '~').join('|')
+    expect(bindText(`/a=>${alts}|/$/inet/127.0.0.1/8080`, '/a')).toBe('/$/inet/127.0.0.1/8080')
+    expect(bindText(`/a=>${alts}`, '/a')).toBe('~')
+    const union = Array.from({ length: 4000 }, (_, i) => `/$/inet/127.0.0.1/${i + 1}`).join(' & ')
+    const t = defaultInterpreter()
+      .bind(Dtab.read(`/a=>${union}`), Path.read('/a'))
+      .sample()
+    expect(t.kind === 'union' && t.trees.length).toBe(4000)
+  })
+
+  it('a wide Alt watches its branches lazily and follows the first non-Neg one', () => {
+    const [answer, witness] = Activity.mutable<NameTree<Name>>({ kind: 'ok', value: NameTree.Neg })
+    let looked = 0
+    const lookup = (p: Path) => {
+      looked++
+      if (p.show() === '/late') return answer
+      return Activity.value<NameTree<Name>>(NameTree.leaf(Name.bound(p, Addr.Neg)))
+    }
+    const alts = NameTree.alt(
+      ...Array.from({ length: 3000 }, () => NameTree.Neg),
+      NameTree.leaf(Path.read('/late')),
+      NameTree.leaf(Path.read('/fallback')),
+      NameTree.leaf(Path.read('/never')),
+    )
+    const bound = bindTree(lookup, alts)
+    const seen: string[] = []
+    const stop = bound.observe((s) => seen.push(showState(s)))
+    expect(seen).toEqual(['/fallback'])
+    expect(looked).toBe(2)
+    witness.ok(NameTree.leaf(Name.bound(Path.read('/late'), Addr.Neg)))
+    witness.ok(NameTree.Neg)
+    stop()
+    expect(seen).toEqual(['/fallback', '/late', '/fallback'])
+  })
+
+  it('trees nested past the binding budget fail with BindingTooDeepError, never a stack overflow', () => {
+    const nest = (n: number, inner: string, op: string) => {
+      let s = inner
+      for (let i = 0; i < n; i++) s = `(${s} ${op} ~)`
+      return s
+    }
+    // One tree as deep as the parser allows binds.
+    expect(bindText(`/a=>${nest(999, '/$/inet/127.0.0.1/1', '|')}`, '/a')).toBe('/$/inet/127.0.0.1/1')
+    expect(bindText(`/a=>${nest(999, '/$/inet/127.0.0.1/1', '&')}`, '/a')).toBe('/$/inet/127.0.0.1/1')
+    // A loop through a deep tree nests once per lookup: it ends with the budget error.
+    const state = defaultInterpreter()
+      .bind(Dtab.read(`/a=>${nest(999, '/a', '|')}`), Path.read('/a'))
+      .state()
+    expect(state.kind === 'failed' && state.error).toBeInstanceOf(BindingTooDeepError)
+    expect(showState(state)).toBe('failed: name tree nested more than 2000 levels deep while binding')
+  })
+
+  it('NameTree functions handle the deepest and very wide parser trees', () => {
+    let deep = '/a'
+    for (let i = 0; i < 999; i++) deep = `(${deep} | ~) & (/b | !)`
+    const d = NameTree.read(deep)
+    const wide = NameTree.read(Array.from({ length: 50_000 }, (_, i) => `${i % 7}*/s${i}`).join(' & '))
+    for (const t of [d, wide]) {
+      const shown = NameTree.show(t)
+      expect(NameTree.show(NameTree.read(shown))).toBe(shown)
+      expect(
+        NameTree.equals(
+          NameTree.map(t, (p) => p),
+          t,
+        ),
+      ).toBe(true)
+      expect(NameTree.equals(NameTree.simplify(NameTree.simplify(t)), NameTree.simplify(t))).toBe(true)
+      expect(NameTree.eval(t)?.size).toBeGreaterThan(0)
+      expect(NameTree.toDebugString(t).length).toBeGreaterThan(shown.length)
+    }
   })
 })

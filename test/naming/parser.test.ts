@@ -198,9 +198,18 @@ describe('parser: name trees', () => {
     expect(treeError('2 * 3 * /a')).toBe("simple expected but '3' found at '2 * [3] * /a'")
   })
 
-  it('a very long digit string overflows to Infinity (no range check)', () => {
-    const t = NameTree.read(`${'9'.repeat(400)}*/a & /b`)
-    expect(t.kind === 'union' && t.trees[0]!.weight).toBe(Number.POSITIVE_INFINITY)
+  it('refuses a weight that overflows to Infinity, pointing at its first digit (deviation)', () => {
+    const nines = '9'.repeat(400)
+    expect(treeError(`${nines}*/a & /b`)).toBe(
+      `finite weight expected but '9' found at '[9]${nines.slice(1)}*/a & /b'`,
+    )
+    expect(() => Dtab.read(`/a=>/c & ${nines}.5*/b`)).toThrow(
+      /^finite weight expected but '9' found at '\/a=>\/c & \[9\]9+\.5\*\/b'$/,
+    )
+    // The largest finite weights still read, and print in a form that reads back.
+    const big = NameTree.read(`${'9'.repeat(308)}*/a & /b`)
+    expect(big.kind === 'union' && Number.isFinite(big.trees[0]!.weight)).toBe(true)
+    expect(NameTree.show(NameTree.read(NameTree.show(big)))).toBe(NameTree.show(big))
   })
 
   it('drops the weight of a lone & term (surprise 1)', () => {

@@ -233,3 +233,57 @@ describe('parser robustness: returns or throws ParseError, never anything else',
     )
   })
 })
+
+describe('extreme weights: everything show prints reads back', () => {
+  // Any finite weight the parser can produce: huge, tiny, denormal, with many digits.
+  const extremeWeight = fc.oneof(
+    fc.double({ min: 0, max: Number.MAX_VALUE, noNaN: true, noDefaultInfinity: true }),
+    fc.double({ min: 0, max: 1e-2, noNaN: true }),
+    fc.constantFrom(0, 5e-324, 0.005, 0.0049999, 0.995, 1.0000001, 9.995, 1e21, 1.7976931348623157e308),
+  )
+  const weightedTree = fc
+    .array(fc.tuple(extremeWeight, path), { minLength: 2, maxLength: 5 })
+    .map((ws) => NameTree.union(...ws.map(([w, p]) => NameTree.weighted(w, NameTree.leaf(p)))))
+
+  const weightsOf = (t: NameTree<Path>): number[] => (t.kind === 'union' ? t.trees.map((w) => w.weight) : [])
+
+  it('show(t) reads back, each weight within the %.2f rounding, and the text is then a fixed point', () => {
+    fc.assert(
+      fc.property(weightedTree, (t) => {
+        const text = NameTree.show(t)
+        const back = NameTree.read(text)
+        const before = weightsOf(t)
+        const after = weightsOf(back)
+        expect(after).toHaveLength(before.length)
+        before.forEach((w, i) => {
+          expect(Number.isFinite(after[i])).toBe(true)
+          expect(Math.abs(after[i]! - w)).toBeLessThanOrEqual(0.005 + w * 1e-15)
+        })
+        const again = NameTree.show(back)
+        expect(NameTree.show(NameTree.read(again))).toBe(again)
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('a weight of any digit string either reads (and its show reads back) or is a finite-weight ParseError', () => {
+    const digits = fc.stringMatching(/^[0-9]{1,400}(\.[0-9]{0,400})?$/)
+    fc.assert(
+      fc.property(digits, (w) => {
+        const text = `/a & ${w}*/b`
+        const r = NameTree.parse(text)
+        if (r._tag === 'Left') {
+          expect(r.left.message).toMatch(/^finite weight expected but '\d' found at /)
+          expect(Number.isFinite(Number(w))).toBe(false)
+          return
+        }
+        const shown = NameTree.show(r.right)
+        expect(shown).not.toMatch(/Infinity|NaN/)
+        expect(NameTree.show(NameTree.read(shown))).toBe(shown)
+        const dtab = Dtab.read(`/x=>${text}`)
+        expect(Dtab.read(dtab.show()).show()).toBe(dtab.show())
+      }),
+      { numRuns: 300 },
+    )
+  })
+})

@@ -140,6 +140,7 @@ export function boundTreeFromJson(u: unknown): Either<string, NameTree<WireBound
       for (const w of union) {
         if (!isObj(w) || typeof field(w, 'weight') !== 'number')
           return left('tree.union: expected {"weight","tree"}')
+        if (!Number.isFinite(field(w, 'weight'))) return left('tree.union: expected a finite weight')
         const t = boundTreeFromJson(field(w, 'tree'))
         if (isLeft(t)) return t
         trees.push(NameTree.weighted(field(w, 'weight') as number, t.right))
@@ -174,12 +175,18 @@ function dentryOf(u: unknown): Either<string, Dentry> {
  * if (isRight(t)) console.log(DelegateTree.render(t.right))
  * ```
  */
-export function delegateTreeFromJson(u: unknown): Either<string, DelegateTree<WireBound>> {
+export function delegateTreeFromJson(
+  u: unknown,
+  inherited?: Dentry,
+): Either<string, DelegateTree<WireBound>> {
   if (!isObj(u)) return left(`delegate tree: expected an object, found ${JSON.stringify(u)}`)
   const rawPath = field(u, 'path')
   const path = rawPath === '~' || rawPath === '!' ? right(Path.empty) : pathOf(rawPath, 'delegate tree.path')
   if (isLeft(path)) return path
-  const dentry = dentryOf(field(u, 'dentry'))
+  // A node without a dentry inherits its parent's, or in an Alt or a Union its previous sibling's
+  // (namerd leaves out long dentries there, see MAX_REPEATED_DENTRY_CHARS).
+  const rawDentry = field(u, 'dentry')
+  const dentry = rawDentry === undefined && inherited !== undefined ? right(inherited) : dentryOf(rawDentry)
   if (isLeft(dentry)) return dentry
   const node = { path: path.right, dentry: dentry.right }
   const kind = field(u, 'type')
@@ -193,7 +200,7 @@ export function delegateTreeFromJson(u: unknown): Either<string, DelegateTree<Wi
       return right({ kind, ...node, error: new Error(typeof message === 'string' ? message : 'exception') })
     }
     case 'delegate': {
-      const t = delegateTreeFromJson(field(u, 'delegate'))
+      const t = delegateTreeFromJson(field(u, 'delegate'), dentry.right)
       return isLeft(t) ? t : right({ kind, ...node, tree: t.right })
     }
     case 'leaf': {
@@ -204,10 +211,12 @@ export function delegateTreeFromJson(u: unknown): Either<string, DelegateTree<Wi
       const alt = field(u, 'alt')
       if (!Array.isArray(alt)) return left('delegate tree.alt: expected an array')
       const trees: DelegateTree<WireBound>[] = []
+      let inherit = dentry.right
       for (const c of alt) {
-        const t = delegateTreeFromJson(c)
+        const t = delegateTreeFromJson(c, inherit)
         if (isLeft(t)) return t
         trees.push(t.right)
+        inherit = t.right.kind === 'transformation' ? dentry.right : t.right.dentry
       }
       return right({ kind, ...node, trees })
     }
@@ -215,12 +224,15 @@ export function delegateTreeFromJson(u: unknown): Either<string, DelegateTree<Wi
       const union = field(u, 'union')
       if (!Array.isArray(union)) return left('delegate tree.union: expected an array')
       const trees: DelegateWeighted<WireBound>[] = []
+      let inherit = dentry.right
       for (const w of union) {
         if (!isObj(w) || typeof field(w, 'weight') !== 'number')
           return left('delegate tree.union: expected {"weight","tree"}')
-        const t = delegateTreeFromJson(field(w, 'tree'))
+        if (!Number.isFinite(field(w, 'weight'))) return left('delegate tree.union: expected a finite weight')
+        const t = delegateTreeFromJson(field(w, 'tree'), inherit)
         if (isLeft(t)) return t
         trees.push({ weight: field(w, 'weight') as number, tree: t.right })
+        inherit = t.right.kind === 'transformation' ? dentry.right : t.right.dentry
       }
       return right({ kind, ...node, trees })
     }

@@ -5,7 +5,7 @@ import { type Clock, systemScheduler } from '../../core/clock.js'
 import type { Dtab } from '../../naming/dtab.js'
 import { nullStats, type StatsReceiver } from '../../stats/stats.js'
 import { DtabStoreUnavailable } from '../store/health.js'
-import { InvalidDtabNamespace, namespaceProblem } from '../store/namespace.js'
+import { InvalidDtabNamespace } from '../store/namespace.js'
 import {
   DtabNamespaceDoesNotExist,
   DtabNamespaceExists,
@@ -18,6 +18,7 @@ import { Version } from '../store/version.js'
 import { DEFAULT_MAX_BODY_BYTES, RequestBodyTooLarge, readBody } from './body.js'
 import { type DtabMediaType, dtabContentType, negotiateDtabType, readDtabBody, renderDtab } from './codec.js'
 import { messageOf, respond } from './respond.js'
+import { DtabParamTooLong, namespaceFromPath } from './url.js'
 import { streamActivity, type WatchRegistry, watchRegistry } from './watch.js'
 
 /** A parsed API request, handed to the name endpoints. */
@@ -30,6 +31,8 @@ export interface ApiRequest {
   /** `watch=true|1|t` (any case). */
   readonly watch: boolean
   readonly watches: WatchRegistry
+  /** The interface's limit on a `dtab` query parameter, in bytes (the name endpoints' default when absent). */
+  readonly maxDtabParamBytes?: number | undefined
 }
 
 /**
@@ -62,6 +65,8 @@ export interface HttpControllerOptions {
    * new version (etag), the caller's address. Never the token. (Beyond namerd: an audit log.)
    */
   readonly audit?: ((event: DtabAuditEvent) => void) | undefined
+  /** The longest `dtab` query parameter in bytes, passed to the name endpoints (414 beyond; default 8 KiB). */
+  readonly maxDtabParamBytes?: number | undefined
 }
 
 /** One dtab write, for an audit log. */
@@ -170,6 +175,7 @@ export function httpController(options: HttpControllerOptions): HttpController {
     if (error instanceof DtabStoreForbidden) return respond(res, 403)
     if (error instanceof DtabStoreUnavailable) return respond(res, 503, `${error.message}\n`, 'text/plain')
     if (error instanceof InvalidDtabNamespace) return respond(res, 400, `${error.message}\n`, 'text/plain')
+    if (error instanceof DtabParamTooLong) return respond(res, 414, `${error.message}\n`, 'text/plain')
     if (error instanceof RequestBodyTooLarge) {
       res.setHeader('connection', 'close')
       return respond(res, 413, `${error.message}\n`, 'text/plain')
@@ -182,12 +188,16 @@ export function httpController(options: HttpControllerOptions): HttpController {
     return readDtabBody(body.toString('utf8'), type)
   }
 
-  const dtabRoute = async (ns: string, request: ApiRequest) => {
+  const dtabRoute = async (rawNs: string, request: ApiRequest) => {
     const { req, res } = request
     const method = req.method ?? 'GET'
     if (!['HEAD', 'GET', 'PUT', 'POST', 'DELETE'].includes(method)) return respond(res, 404)
-    const problem = namespaceProblem(ns)
-    if (problem !== undefined) return storeError(res, new InvalidDtabNamespace(ns, problem))
+    const decoded = namespaceFromPath(rawNs)
+    if (isLeft(decoded)) {
+      req.resume()
+      return storeError(res, decoded.left)
+    }
+    const ns = decoded.right
     const audit = options.audit
     const action = method === 'POST' ? 'create' : method === 'PUT' ? 'update' : 'delete'
     const remoteAddress = req.socket.remoteAddress
@@ -309,7 +319,15 @@ export function httpController(options: HttpControllerOptions): HttpController {
     const q = url.indexOf('?')
     const path = q < 0 ? url : url.slice(0, q)
     const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1))
-    const request: ApiRequest = { req, res, path, params, watch: isWatch(params), watches }
+    const request: ApiRequest = {
+      req,
+      res,
+      path,
+      params,
+      watch: isWatch(params),
+      watches,
+      maxDtabParamBytes: options.maxDtabParamBytes,
+    }
     res.once('finish', () => {
       stats.counter(`status/${res.statusCode}`).incr()
       // A watch lasts as long as the client stays: its duration is not a request latency.

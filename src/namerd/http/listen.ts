@@ -42,10 +42,49 @@ export interface SocketOptionsSpec {
   readonly backlog?: number | undefined
 }
 
+/**
+ * How long a client may take and how many connections it may hold (slowloris protection). Each
+ * field has a default in {@link DEFAULT_SERVER_LIMITS}.
+ *
+ * @example
+ * ```ts
+ * const limits: ServerLimits = { headersTimeoutMs: 5_000, maxConnections: 200 }
+ * await listen(handler, '127.0.0.1', 4180, { limits })
+ * ```
+ */
+export interface ServerLimits {
+  /** Time for a request's headers to arrive, from the connection or the previous request; 408 after. */
+  readonly headersTimeoutMs?: number | undefined
+  /** Time for a whole request (headers and body) to arrive; 408 after. Watches are unaffected. */
+  readonly requestTimeoutMs?: number | undefined
+  /** How long an idle keep-alive connection stays open. */
+  readonly keepAliveTimeoutMs?: number | undefined
+  /** Connections held at once; further ones are closed as soon as they are accepted. */
+  readonly maxConnections?: number | undefined
+}
+
+/**
+ * The server limits namerd uses unless configured: 10 s for headers and 30 s for a whole request
+ * (Node's own defaults are 60 s and, before Node 18, none), 5 s keep-alive, 1,000 connections.
+ *
+ * @example
+ * ```ts
+ * await listen(handler, '127.0.0.1', 4180, { limits: { ...DEFAULT_SERVER_LIMITS, maxConnections: 200 } })
+ * ```
+ */
+export const DEFAULT_SERVER_LIMITS = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1_000,
+} as const satisfies Required<ServerLimits>
+
 /** Options of `listen`. */
 export interface ListenOptions {
   readonly tls?: ServerTlsSpec | undefined
   readonly socketOptions?: SocketOptionsSpec | undefined
+  /** Timeouts and the connection cap (defaults: {@link DEFAULT_SERVER_LIMITS}). */
+  readonly limits?: ServerLimits | undefined
 }
 
 function readPem(what: string, path: string): Buffer {
@@ -73,13 +112,21 @@ export function listen(
   port: number,
   options: ListenOptions = {},
 ): Promise<Listening> {
-  const { tls, socketOptions: so = {} } = options
-  const readTimeout = so.readTimeoutMs ?? 0
+  const { tls, socketOptions: so = {}, limits = {} } = options
+  // linkerd's socketOptions.readTimeoutMs, when given, is the request timeout.
+  const requestTimeout = so.readTimeoutMs ?? limits.requestTimeoutMs ?? DEFAULT_SERVER_LIMITS.requestTimeoutMs
+  // Node refuses a headers timeout longer than the request timeout.
+  const headersTimeout = Math.min(
+    limits.headersTimeoutMs ?? DEFAULT_SERVER_LIMITS.headersTimeoutMs,
+    requestTimeout,
+  )
   const serverOptions = {
-    keepAliveTimeout: 5000,
-    requestTimeout: readTimeout,
-    // Node refuses a headers timeout longer than a non-zero request timeout.
-    ...(readTimeout > 0 ? { headersTimeout: Math.min(60_000, readTimeout) } : {}),
+    keepAliveTimeout: limits.keepAliveTimeoutMs ?? DEFAULT_SERVER_LIMITS.keepAliveTimeoutMs,
+    requestTimeout,
+    headersTimeout,
+    // Node checks the two timeouts on this interval (30 s by default, which would let a slow
+    // client hold its connection for up to 30 s past its timeout).
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
     ...(so.noDelay !== undefined ? { noDelay: so.noDelay } : {}),
     ...(so.keepAlive !== undefined ? { keepAlive: so.keepAlive } : {}),
   }
@@ -102,6 +149,7 @@ export function listen(
   } catch (error) {
     return Promise.reject(error)
   }
+  server.maxConnections = limits.maxConnections ?? DEFAULT_SERVER_LIMITS.maxConnections
   const scheme = tls === undefined ? 'http' : 'https'
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error)

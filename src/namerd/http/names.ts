@@ -10,7 +10,13 @@ import { configuredDtabInterpreter, defaultInterpreter } from '../../naming/inte
 import { addrJson, boundNames, boundTreeJson, delegateTreeJson, settleAddrs } from '../../naming/json.js'
 import type { NameBound } from '../../naming/name.js'
 import type { Namer } from '../../naming/namer.js'
+import {
+  BindingTooDeepError,
+  NamerExceededMaxDepthError,
+  UnknownNamerError,
+} from '../../naming/namer-errors.js'
 import type { NameTree } from '../../naming/nametree.js'
+import { ParseError } from '../../naming/parse-error.js'
 import { Path } from '../../naming/path.js'
 import { NamerRegistry } from '../../naming/registry.js'
 import type { SystemNamerOptions } from '../../naming/system/index.js'
@@ -20,6 +26,7 @@ import type { DtabStore } from '../store/store.js'
 import { DEFAULT_MAX_BODY_BYTES, readBody } from './body.js'
 import type { ApiRequest, NameEndpoints } from './controller.js'
 import { messageOf, respond } from './respond.js'
+import { DEFAULT_MAX_DTAB_PARAM_BYTES, DtabParamTooLong, namespaceFromPath } from './url.js'
 import { streamActivity } from './watch.js'
 
 /** A namer as configured for namerd: mounted at `/#/<prefix>`, maybe able to list its names. */
@@ -40,6 +47,32 @@ export interface NameEndpointsOptions {
   readonly random?: Random | undefined
   /** How long `delegate` waits for an answer before 503 (default 2000 ms, as namerd). */
   readonly delegateTimeoutMs?: number | undefined
+  /**
+   * The longest `dtab` query parameter (and `dtab` field of a delegate request) in UTF-8 bytes;
+   * longer ones are refused with 414 (default {@link DEFAULT_MAX_DTAB_PARAM_BYTES}, 8 KiB).
+   */
+  readonly maxDtabParamBytes?: number | undefined
+}
+
+/**
+ * Whether a binding or delegation failure was caused by the request (a dtab loop or a too deep or
+ * bad dtab, an unknown `/$/` namer in the caller's path): such failures are the caller's to fix,
+ * so namerd answers 400 with the message; anything else is namerd's own fault (500).
+ *
+ * @example
+ * ```ts
+ * isCallerError(new NamerExceededMaxDepthError(100)) // true
+ * isCallerError(new Error('disk on fire'))           // false
+ * ```
+ */
+export function isCallerError(error: unknown): boolean {
+  return (
+    error instanceof NamerExceededMaxDepthError ||
+    error instanceof BindingTooDeepError ||
+    error instanceof ParseError ||
+    error instanceof UnknownNamerError ||
+    error instanceof DtabParamTooLong
+  )
 }
 
 const json = 'application/json'
@@ -127,6 +160,17 @@ export function nameEndpoints(options: NameEndpointsOptions): NameEndpoints & { 
   const scheduler = options.scheduler ?? systemScheduler
   const random = options.random ?? systemRandom
   const delegateTimeoutMs = options.delegateTimeoutMs ?? 2000
+  const maxDtabParamBytes = options.maxDtabParamBytes ?? DEFAULT_MAX_DTAB_PARAM_BYTES
+  /** The 414 for a dtab parameter over the limit, when it is; `true` when the answer was sent. */
+  const dtabTooLong = (request: ApiRequest, raw: string): boolean => {
+    const limit = request.maxDtabParamBytes ?? maxDtabParamBytes
+    // Cheap upper bound first: a UTF-16 unit is at most 3 UTF-8 bytes.
+    if (raw.length * 3 <= limit) return false
+    const bytes = Buffer.byteLength(raw)
+    if (bytes <= limit) return false
+    respond(request.res, 414, `${new DtabParamTooLong(bytes, limit).message}\n`, 'text/plain')
+    return true
+  }
   const configured = options.namers ?? []
   const namers = NamerRegistry.of(
     configured.map((n) => ({ prefix: n.prefix, namer: n.namer })),
@@ -164,6 +208,7 @@ export function nameEndpoints(options: NameEndpointsOptions): NameEndpoints & { 
   /** The `dtab` parameter (empty when absent), or the 400 was sent. */
   const dtabParam = (request: ApiRequest, raw = request.params.get('dtab')): Dtab | undefined => {
     if (raw === null || raw === undefined) return Dtab.empty
+    if (dtabTooLong(request, raw)) return undefined
     const d = Dtab.parse(raw)
     if (isLeft(d)) {
       respond(request.res, 400, `Invalid dtab: ${d.left.message}`)
@@ -175,17 +220,16 @@ export function nameEndpoints(options: NameEndpointsOptions): NameEndpoints & { 
   const namespaceOf = (request: ApiRequest, route: string): string | undefined | null => {
     const pfx = `/api/1/${route}/`
     if (!request.path.startsWith(pfx) || request.path.length === pfx.length) return undefined
-    const ns = request.path.slice(pfx.length)
-    const problem = namespaceProblem(ns)
-    if (problem !== undefined) {
-      respond(request.res, 400, `invalid dtab namespace ${JSON.stringify(ns)}: ${problem}\n`, 'text/plain')
+    const ns = namespaceFromPath(request.path.slice(pfx.length))
+    if (isLeft(ns)) {
+      respond(request.res, 400, `${ns.left.message}\n`, 'text/plain')
       return null
     }
-    return ns
+    return ns.right
   }
 
   const fail = (res: ServerResponse, error: unknown) =>
-    respond(res, 500, `${messageOf(error)}\n`, 'text/plain')
+    respond(res, isCallerError(error) ? 400 : 500, `${messageOf(error)}\n`, 'text/plain')
   const errorLine = (e: unknown) => `${messageOf(e)}\n`
 
   /** Serves an activity of rendered lines: one response, or a stream with `watch`. */
@@ -327,6 +371,7 @@ export function nameEndpoints(options: NameEndpointsOptions): NameEndpoints & { 
     }
     const p = Path.parse(pathText ?? '')
     if (isLeft(p)) return respond(res, 400, `Invalid path: ${pathText ?? ''} / ${p.left.message}`)
+    if (dtabTooLong(request, dtabText ?? '')) return
     const d = Dtab.parse(dtabText ?? '')
     if (isLeft(d)) return respond(res, 400, `Invalid dtab: ${d.left.message}`)
     if (namespace !== undefined && namespaceProblem(namespace) !== undefined) {

@@ -6,7 +6,7 @@ import { isLeft } from 'fp-ts/lib/Either.js'
 import { Activity, type ActivityState } from '../../core/activity.js'
 import { type Cancel, type Scheduler, systemScheduler } from '../../core/clock.js'
 import { SwitchboardError } from '../../core/errors.js'
-import { Var } from '../../core/var.js'
+import { reportObserverError, Var } from '../../core/var.js'
 import { Dtab } from '../../naming/dtab.js'
 import { nullStats, type StatsReceiver } from '../../stats/stats.js'
 import { KeyedMutex } from './mutex.js'
@@ -227,7 +227,15 @@ export async function fileDtabStore(options: FileDtabStoreOptions): Promise<File
     const fs = watchers.get(ns)
     if (fs) {
       const s = stateOf(ns)
-      for (const f of [...fs]) f(s)
+      // One observer's exception must neither skip the others nor fail the write that notified.
+      for (const f of [...fs]) {
+        if (!fs.has(f)) continue
+        try {
+          f(s)
+        } catch (error) {
+          reportObserverError(error)
+        }
+      }
     }
     const list = [...entries.keys()].sort()
     const prev = names.sample()

@@ -1,5 +1,5 @@
 import { Activity } from '../../core/activity.js'
-import { Var } from '../../core/var.js'
+import { reportObserverError, Var } from '../../core/var.js'
 import type { Dtab } from '../../naming/dtab.js'
 import { checkNamespace } from './namespace.js'
 import {
@@ -36,7 +36,16 @@ class Watchers<T> {
   }
   notify(key: string, value: T): void {
     const fs = this.byKey.get(key)
-    if (fs) for (const f of [...fs]) f(value)
+    if (!fs) return
+    // One observer's exception must neither skip the others nor fail the write that notified.
+    for (const f of [...fs]) {
+      if (!fs.has(f)) continue
+      try {
+        f(value)
+      } catch (error) {
+        reportObserverError(error)
+      }
+    }
   }
   get size(): number {
     return this.byKey.size
