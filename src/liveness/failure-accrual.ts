@@ -3,7 +3,7 @@ import { SwitchboardError } from '../core/errors.js'
 import { type Random, systemRandom } from '../core/random.js'
 import { type Filter, Service } from '../core/service.js'
 import { Status } from '../core/status.js'
-import { classify, ReqRep, type ResponseClassifier } from '../retry/classifier.js'
+import { classify, type ReqRep, type ResponseClassifier } from '../retry/classifier.js'
 import { nullStats, type StatsReceiver } from '../stats/stats.js'
 import { type AccrualState, defaultAccrualPolicy, type FailureAccrualPolicy } from './policy.js'
 
@@ -100,22 +100,40 @@ export function failureAccrual<Req, Rep>(options: FailureAccrualOptions<Req, Rep
       else if (phase === 'probeClosed') phase = 'probeOpen'
     }
 
-    const call = async (req: Req, signal?: AbortSignal): Promise<Rep> => {
-      if (phase === 'probeOpen') {
-        phase = 'probeClosed'
-        probes.incr()
-      }
-      const rr = await ReqRep.settle(req, next(req, signal))
+    const observe = (rr: ReqRep<Req, Rep>, signal: AbortSignal | undefined) => {
       const cls =
         signal?.aborted !== true
           ? classify(classifier, rr)
           : countAbandoned && isTimeout(signal.reason)
-            ? classify(classifier, { request: req, ok: false, error: signal.reason })
+            ? classify(classifier, { request: rr.request, ok: false, error: signal.reason })
             : undefined
       if (cls?.kind === 'success') didSucceed()
       else if (cls?.kind === 'failed') didFail()
       else if (phase === 'probeClosed') phase = 'probeOpen'
-      return ReqRep.unwrap(rr)
+    }
+
+    // Plain callbacks rather than an async function: one promise per request, no extra turns.
+    const call = (req: Req, signal?: AbortSignal): Promise<Rep> => {
+      if (phase === 'probeOpen') {
+        phase = 'probeClosed'
+        probes.incr()
+      }
+      let pending: Promise<Rep>
+      try {
+        pending = next(req, signal)
+      } catch (error) {
+        pending = Promise.reject(error)
+      }
+      return pending.then(
+        (response) => {
+          observe({ request: req, ok: true, response }, signal)
+          return response
+        },
+        (error: unknown) => {
+          observe({ request: req, ok: false, error }, signal)
+          throw error
+        },
+      )
     }
 
     return Service.of(call, {

@@ -25,10 +25,12 @@ import { Path } from './path.js'
  * // '/srv/users-v2/42 & 9.00*\/srv/users/42 | /srv/users/42'
  * ```
  */
+/** `show()` of each dtab once computed (dtabs are immutable); weak, so it goes with the dtab. */
+const shown = new WeakMap<Dtab, string>()
+
 export class Dtab {
   /** The rules, in order (the last one is tried first). */
   readonly entries: readonly Dentry[]
-
   /**
    * @example
    * ```ts
@@ -223,7 +225,12 @@ export class Dtab {
    * ```
    */
   show(): string {
-    return this.entries.map((d) => d.show()).join(';')
+    let text = shown.get(this)
+    if (text === undefined) {
+      text = this.entries.map((d) => d.show()).join(';')
+      shown.set(this, text)
+    }
+    return text
   }
 
   /**

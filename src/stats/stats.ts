@@ -21,6 +21,27 @@ export interface StatsReceiver {
   gauge(name: string, read: () => number): Disposer
   /** A distribution of values (latencies in ms, sizes), summarised by an HDR histogram. */
   stat(name: string): Stat
+  /**
+   * Optional: a scope like `scope(...names)` whose counters, gauges and stats can all be removed at
+   * once with `remove()` (what a cache does when it lets go of a name, so that names seen once do not
+   * keep their stats forever). Receivers without it keep everything.
+   */
+  removableScope?(...names: string[]): RemovableStats
+}
+
+/**
+ * A scope whose metrics (made through it or any scope under it) `remove()` deletes from the receiver.
+ * A metric used after that counts into nothing (make new ones from a fresh scope).
+ *
+ * @example
+ * ```ts
+ * const perName = stats.removableScope?.('service', 'svc/users')
+ * perName?.counter('requests').incr()
+ * perName?.remove() // 'service/svc/users/requests' is gone from the export
+ * ```
+ */
+export interface RemovableStats extends StatsReceiver {
+  remove(): void
 }
 
 export interface Counter {
@@ -75,9 +96,40 @@ export interface InMemoryStats extends StatsReceiver {
   prometheus(): string
 }
 
+/**
+ * A stat's values: the first `EAGER` values are kept as they are (a name that sees a few requests
+ * costs a few hundred bytes, not an HDR histogram's 16 KiB), then an HDR histogram takes over.
+ * Summaries are the same either way: the kept values are read through a histogram at export time.
+ */
 interface Histo {
-  h: hdr.Histogram
+  h: hdr.Histogram | undefined
+  few: number[]
   sum: number
+}
+
+const EAGER = 32
+
+const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 })
+
+function record(x: Histo, v: number): void {
+  x.sum += v
+  if (x.h !== undefined) x.h.recordValue(v)
+  else if (x.few.length < EAGER) x.few.push(v)
+  else {
+    const h = newHistogram()
+    for (const f of x.few) h.recordValue(f)
+    h.recordValue(v)
+    x.h = h
+    x.few = []
+  }
+}
+
+/** The histogram of a stat (a temporary one while it holds only a few values). */
+function histogramOf(x: Histo): hdr.Histogram {
+  if (x.h !== undefined) return x.h
+  const h = newHistogram()
+  for (const f of x.few) h.recordValue(f)
+  return h
 }
 
 function join(prefix: string, name: string): string {
@@ -113,7 +165,7 @@ export function inMemoryStats(): InMemoryStats {
   const histoAt = (full: string) => {
     let h = histos.get(full)
     if (!h) {
-      h = { h: hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 }), sum: 0 }
+      h = { h: undefined, few: [], sum: 0 }
       histos.set(full, h)
     }
     return h
@@ -128,7 +180,7 @@ export function inMemoryStats(): InMemoryStats {
   const summary = (full: string): StatSummary | undefined => {
     const x = histos.get(full)
     if (!x) return undefined
-    const h = x.h
+    const h = histogramOf(x)
     const count = h.totalCount
     const q = (p: number) => (count === 0 ? 0 : h.getValueAtPercentile(p))
     return {
@@ -146,10 +198,39 @@ export function inMemoryStats(): InMemoryStats {
     }
   }
 
-  const receiver = (prefix: string): StatsReceiver => ({
-    scope: (...names) => receiver(names.filter((n) => n !== '').reduce(join, prefix)),
+  /** Full names made through a removable scope: `c` counters, `s` stats, gauges with their reader. */
+  interface Owned {
+    counters: Set<string>
+    stats: Set<string>
+    gauges: [string, () => number][]
+    removed: boolean
+  }
+  const receiver = (prefix: string, owned?: Owned): StatsReceiver => ({
+    scope: (...names) => receiver(names.filter((n) => n !== '').reduce(join, prefix), owned),
+    removableScope(...names) {
+      const mine: Owned = { counters: new Set(), stats: new Set(), gauges: [], removed: false }
+      const r = receiver(names.filter((n) => n !== '').reduce(join, prefix), mine)
+      return {
+        ...r,
+        remove() {
+          mine.removed = true
+          for (const k of mine.counters) counters.delete(k)
+          for (const k of mine.stats) histos.delete(k)
+          for (const [k, read] of mine.gauges) {
+            const fs = gauges.get(k)
+            fs?.delete(read)
+            if (fs?.size === 0) gauges.delete(k)
+          }
+          mine.counters.clear()
+          mine.stats.clear()
+          mine.gauges = []
+        },
+      }
+    },
     counter(name) {
-      const c = counterAt(join(prefix, name))
+      const full = join(prefix, name)
+      const c = counterAt(full)
+      owned?.counters.add(full)
       return {
         incr: (delta = 1) => {
           c.value += delta
@@ -165,17 +246,23 @@ export function inMemoryStats(): InMemoryStats {
       }
       const set = fs
       set.add(read)
+      owned?.gauges.push([full, read])
       return () => {
         set.delete(read)
       }
     },
     stat(name) {
-      const x = histoAt(join(prefix, name))
+      const full = join(prefix, name)
+      owned?.stats.add(full)
+      // The histogram is made on the first value (a stat that is never used costs nothing).
+      let x: Histo | undefined
       return {
         add: (value) => {
-          const v = Math.max(0, Math.round(value))
-          x.h.recordValue(v)
-          x.sum += v
+          if (x === undefined) {
+            if (owned?.removed) return
+            x = histoAt(full)
+          }
+          record(x, Math.max(0, Math.round(value)))
         },
       }
     },
