@@ -382,7 +382,8 @@ class LruCache<V extends Cached> {
     v.queued = seq
     v.touched = seq
     this.map.set(key, v)
-    let budget = this.map.size
+    // Each entry is looked at most twice (once for its second chance).
+    let budget = 2 * this.map.size + 2
     while (this.map.size > this.max && budget-- > 0) {
       const first = this.map.entries().next()
       if (first.done) break
