@@ -4,6 +4,7 @@ export {
   inMemoryStats,
   nullStats,
   promName,
+  type RemovableStats,
   type Stat,
   type StatSummary,
   type StatsReceiver,
