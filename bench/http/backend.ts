@@ -10,7 +10,8 @@ const body = Buffer.from(JSON.stringify({ ok: true, service: 'bench', padding: '
 const ports: number[] = []
 let connections = 0
 for (let i = 0; i < count; i++) {
-  const server = createServer((_req, res) => {
+  // Large enough for the 1,000-entry l5d-ctx-dtab of bench/http/dtab-headers.ts.
+  const server = createServer({ maxHeaderSize: 1 << 20 }, (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length })
     res.end(body)
   })

@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { BALANCERS } from './balancers.js'
+import './hanging.js'
 import { runScenario, toJson, toSvg, toTable } from './report.js'
 import './resilience.js'
 import { scenarioNamed, scenarios } from './scenarios.js'

@@ -435,14 +435,28 @@ async function serviceRun(setup: SimSetup, run: Run): Promise<RunResult> {
   const endpoint = (c: number) => (a: SimAddress) => {
     const i = a.server
     const server = servers[i]!
+    // Like a real endpoint, an aborted request rejects with the signal's reason at once (the
+    // connection is closed); the server's own work is not undone.
     const raw = Service.of<SimRequest, SimResponse>(
-      () =>
+      (_req, signal) =>
         new Promise<SimResponse>((resolve, reject) => {
+          if (signal?.aborted) return reject(signal.reason)
           const t = clock.now()
           run.admitted(c, i, t)
           const adm = server.admit(t, latencyRandom)
           const ok = adm.ok
-          clock.setTimeout(() => (ok ? resolve({ server: i }) : reject(new SimServerError(i))), adm.endMs - t)
+          let cancel: (() => void) | undefined
+          const onAbort = () => {
+            cancel?.()
+            reject(signal?.reason)
+          }
+          signal?.addEventListener('abort', onAbort, { once: true })
+          if (Number.isFinite(adm.endMs))
+            cancel = clock.setTimeout(() => {
+              signal?.removeEventListener('abort', onAbort)
+              if (ok) resolve({ server: i })
+              else reject(new SimServerError(i))
+            }, adm.endMs - t)
         }),
     )
     return setup.wrapEndpoint ? setup.wrapEndpoint(raw, i, env) : raw

@@ -26,6 +26,11 @@ export interface ServerSpec {
    * return undefined to serve normally, or the failure's latency in ms.
    */
   readonly fails?: ((t: number, random: Random) => number | undefined) | undefined
+  /**
+   * Whether a request arriving at t hangs: the server accepts it and never answers (the client's
+   * timeouts and aborts are the only way out). Checked before `fails`.
+   */
+  readonly hangs?: ((t: number) => boolean) | undefined
   /** Marks the server degraded at t for reasons the other fields do not show (e.g. failing). */
   readonly degradedAt?: ((t: number) => boolean) | undefined
   /** Joins the balancers' address set at this time (default: present from the start). */
@@ -68,6 +73,7 @@ export class SimServer {
   /** Slow, paused or failing at time t: requests sent now are "sent to a slow node". */
   degraded(t: number): boolean {
     if ((this.spec.slowdown?.(t) ?? 1) > 1) return true
+    if (this.spec.hangs?.(t) === true) return true
     if (this.pauseAt(t) !== undefined) return true
     return this.spec.degradedAt?.(t) ?? false
   }
@@ -75,7 +81,10 @@ export class SimServer {
   /** Whether this server can ever be degraded (so runs without such servers skip the check). */
   get canDegrade(): boolean {
     return (
-      this.spec.slowdown !== undefined || this.spec.pauses !== undefined || this.spec.degradedAt !== undefined
+      this.spec.slowdown !== undefined ||
+      this.spec.pauses !== undefined ||
+      this.spec.degradedAt !== undefined ||
+      this.spec.hangs !== undefined
     )
   }
 
@@ -84,6 +93,11 @@ export class SimServer {
    */
   admit(t: number, random: Random): Admission {
     this.admitted++
+    if (this.spec.hangs?.(t) === true) {
+      this.out.endMs = Number.POSITIVE_INFINITY
+      this.out.ok = false
+      return this.out
+    }
     const failMs = this.spec.fails?.(t, random)
     if (failMs !== undefined) {
       this.out.endMs = t + failMs

@@ -34,14 +34,15 @@ import { replayableBodies, routingInterceptor, UnsupportedRequestError, withQuer
 import { type ClientParams, type PerName, paramsResolver, type ServiceParams } from './params.js'
 import {
   currentContext,
+  DEFAULT_MAX_DTAB_HEADER_LENGTH,
+  DtabHeaderCache,
   L5dHeaders,
   l5dErrorResponse,
   readDeadlineHeaders,
-  readDtabHeaders,
 } from './propagation.js'
 import { type HttpHeaders, type HttpRequest, normalizeHeaders, type RequestBody } from './request.js'
 import { ResponseStream } from './response-stream.js'
-import { type RoutedRequest, Router } from './router.js'
+import { DEFAULT_BINDING_CACHE, type RoutedRequest, Router } from './router.js'
 import { tracedEndpoint } from './tracing.js'
 
 /** A namer with the prefix it is mounted under, and transformers for its answers (in order). */
@@ -102,11 +103,24 @@ export interface ClientOptions extends ClientParams, ServiceParams {
   readonly bindingTimeoutMs?: number | undefined
   /** Path stacks and bound clients unused this long are closed. Default 600 000 (linkerd's 10 min). */
   readonly idleTtlMs?: number | undefined
+  /**
+   * Bounds on per-name state (linkerd's `bindingCache`): at most `paths` path stacks (one per logical
+   * name and local dtab) and `clients` bound clients (one per bound name, each with its connection
+   * pools); the least recently used idle one is closed when a new one would exceed the bound.
+   * `idleTtlSecs` is `idleTtlMs` in seconds (`idleTtlMs` wins). Defaults: 1000, 1000, 600.
+   */
+  readonly bindingCache?: BindingCacheOptions | undefined
+  /**
+   * Longest `l5d-dtab` / `l5d-ctx-dtab` text a request may carry (all values together), in UTF-16
+   * code units. A longer one is refused with `DtabHeaderTooLargeError` (a 400 with `errorResponses`).
+   * Default 8192.
+   */
+  readonly maxDtabHeaderLength?: number | undefined
   /** Set `l5d-dst-service`, `l5d-dst-client`, `l5d-dst-residual` on requests. Default true. */
   readonly dstHeaders?: boolean | undefined
   /**
    * Answer the stack's own failures as linkerd does, with a response instead of a rejection: 400 for
-   * an unidentified request or a malformed `l5d-dtab`, 502 otherwise, the message in `l5d-err`, and
+   * an unidentified request or a malformed or too large `l5d-dtab`, 502 otherwise, the message in `l5d-err`, and
    * `l5d-retryable: true` when nothing was sent. Default false (the call rejects with the error).
    */
   readonly errorResponses?: boolean | undefined
@@ -117,6 +131,23 @@ export interface ClientOptions extends ClientParams, ServiceParams {
   readonly endpoint?:
     | ((address: Address, options: HttpEndpointOptions) => Service<HttpRequest, HttpResponse>)
     | undefined
+}
+
+/**
+ * linkerd's `bindingCache` for a client: how many path stacks and bound clients it keeps.
+ *
+ * @example
+ * ```ts
+ * createClient({ dtab, namers, bindingCache: { paths: 10_000, clients: 1000, idleTtlSecs: 60 } })
+ * ```
+ */
+export interface BindingCacheOptions {
+  /** Most path stacks (logical name + local dtab). Default 1000. */
+  readonly paths?: number | undefined
+  /** Most bound clients (bound name). Default 1000. */
+  readonly clients?: number | undefined
+  /** Idle time after which an entry is closed, seconds. Default 600. */
+  readonly idleTtlSecs?: number | undefined
 }
 
 /**
@@ -321,7 +352,28 @@ export function createClient(options: ClientOptions = {}): Client {
       min: 0,
     },
   )
-  const idleTtlMs = checkNumber('createClient', 'idleTtlMs', options.idleTtlMs ?? 600_000, { min: 0 })
+  const cache = options.bindingCache ?? {}
+  const idleTtlMs =
+    options.idleTtlMs !== undefined
+      ? checkNumber('createClient', 'idleTtlMs', options.idleTtlMs, { min: 0 })
+      : cache.idleTtlSecs !== undefined
+        ? 1000 * checkNumber('createClient', 'bindingCache.idleTtlSecs', cache.idleTtlSecs, { min: 0 })
+        : 600_000
+  const maxPaths = checkNumber(
+    'createClient',
+    'bindingCache.paths',
+    cache.paths ?? DEFAULT_BINDING_CACHE.paths,
+    {
+      min: 1,
+      integer: true,
+    },
+  )
+  const maxClients = checkNumber(
+    'createClient',
+    'bindingCache.clients',
+    cache.clients ?? DEFAULT_BINDING_CACHE.clients,
+    { min: 1, integer: true },
+  )
   if (options.interpreter !== undefined && options.namers !== undefined)
     throw new InvalidOptionError('createClient', 'namers', 'absent when an interpreter is given', 'namers')
   const identifiers: readonly Identifier[] =
@@ -384,6 +436,8 @@ export function createClient(options: ClientOptions = {}): Client {
     random,
     bindingTimeoutMs,
     idleTtlMs,
+    maxPaths,
+    maxClients,
     dstHeaders: options.dstHeaders ?? true,
     endpoint: options.tracing
       ? tracedEndpoint(options.endpoint ?? httpEndpoint)
@@ -391,6 +445,14 @@ export function createClient(options: ClientOptions = {}): Client {
   })
 
   const withDst = options.dstHeaders ?? true
+  const dtabHeaders = new DtabHeaderCache({
+    maxLength: checkNumber(
+      'createClient',
+      'maxDtabHeaderLength',
+      options.maxDtabHeaderLength ?? DEFAULT_MAX_DTAB_HEADER_LENGTH,
+      { min: 0 },
+    ),
+  })
   /** Routes a request whose `headers` object is the caller's own copy (it is changed in place). */
   const route = (
     req: HttpRequest,
@@ -406,7 +468,7 @@ export function createClient(options: ClientOptions = {}): Client {
       headers[L5dHeaders.ctxDtab] !== undefined ||
       headers[L5dHeaders.ctxDeadline] !== undefined
     ) {
-      local = local.concat(readDtabHeaders(headers))
+      local = local.concat(dtabHeaders.read(headers))
       const d = readDeadlineHeaders(headers)
       if (d) deadline = deadline ? Deadline.combined(deadline, d) : d
       headers = copyWithout(headers, INCOMING)

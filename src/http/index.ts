@@ -32,7 +32,13 @@ export {
   retryableRead5xx,
   withL5dRules,
 } from './classifiers.js'
-export { type Client, type ClientOptions, createClient, type NamerMount } from './client.js'
+export {
+  type BindingCacheOptions,
+  type Client,
+  type ClientOptions,
+  createClient,
+  type NamerMount,
+} from './client.js'
 export {
   type ConnectionPoolOptions,
   type HttpEndpoint,
@@ -84,6 +90,9 @@ export { UnsupportedRequestError } from './interceptor.js'
 export type { ClientParams, PerName, PrefixConfigs, RetriesParams, ServiceParams } from './params.js'
 export {
   currentContext,
+  DEFAULT_MAX_DTAB_HEADER_LENGTH,
+  DtabHeaderCache,
+  DtabHeaderTooLargeError,
   encodeL5dErr,
   L5dHeaders,
   l5dErrorResponse,
@@ -104,5 +113,12 @@ export {
   type RequestBody,
 } from './request.js'
 export { BodyUnusableError, ResponseStream } from './response-stream.js'
-export { BindingTimeoutError, pickName, type RoutedRequest, Router, type RouterEnv } from './router.js'
+export {
+  BindingTimeoutError,
+  DEFAULT_BINDING_CACHE,
+  pickName,
+  type RoutedRequest,
+  Router,
+  type RouterEnv,
+} from './router.js'
 export { failureClass, httpStats, SYNTHETIC_FAILURE, type Usage } from './stats-filter.js'

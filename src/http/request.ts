@@ -99,8 +99,16 @@ export function headerValues(headers: Readonly<HttpHeaders>, name: string): read
 function add(out: HttpHeaders, name: string, value: unknown): void {
   if (value === undefined || value === null) return
   const key = name.toLowerCase()
-  const values = Array.isArray(value) ? value.map(String) : [String(value)]
   const prev = out[key]
+  if (!Array.isArray(value)) {
+    // one value (nearly always): no arrays made
+    const v = typeof value === 'string' ? value : String(value)
+    if (prev === undefined) out[key] = v
+    else if (typeof prev === 'string') out[key] = [prev, v]
+    else prev.push(v)
+    return
+  }
+  const values = value.map(String)
   if (prev === undefined) out[key] = values.length === 1 ? values[0]! : values
   else out[key] = [...(typeof prev === 'string' ? [prev] : prev), ...values]
 }
@@ -129,6 +137,10 @@ export function normalizeHeaders(headers: unknown): HttpHeaders {
     for (const pair of headers as Iterable<[string, unknown]>) add(out, pair[0], pair[1])
     return out
   }
-  for (const [k, v] of Object.entries(headers as Record<string, unknown>)) add(out, k, v)
+  const record = headers as Record<string, unknown>
+  for (const k in record) {
+    if (!Object.hasOwn(record, k)) continue
+    add(out, k, record[k])
+  }
   return out
 }

@@ -24,7 +24,7 @@ import { type RetryBudget, retryBudget } from '../retry/budget.js'
 import type { ResponseClassifier } from '../retry/classifier.js'
 import { requeues } from '../retry/requeues.js'
 import { retries } from '../retry/retries.js'
-import type { StatsReceiver } from '../stats/stats.js'
+import type { Counter, StatsReceiver } from '../stats/stats.js'
 import type { RequestTrace } from '../telemetry/tracing.js'
 import { type HttpClassifier, nonRetryable5xx, withL5dRules } from './classifiers.js'
 import type { HttpEndpointOptions, HttpResponse } from './endpoint.js'
@@ -76,6 +76,10 @@ export interface RouterEnv {
   readonly bindingTimeoutMs: number
   /** Idle path stacks and bound clients are closed after this long. */
   readonly idleTtlMs: number
+  /** Most path stacks kept (least recently used evicted first). Default 1000 (linkerd's). */
+  readonly maxPaths?: number | undefined
+  /** Most bound clients kept (least recently used evicted first). Default 1000 (linkerd's). */
+  readonly maxClients?: number | undefined
   /** Add `l5d-dst-service`, `l5d-dst-client` and `l5d-dst-residual` to requests. */
   readonly dstHeaders: boolean
   /** Makes the service of one endpoint. Default `httpEndpoint`. */
@@ -108,15 +112,28 @@ function statsName(id: unknown): string {
 /** One bound name's client: stats, requeues, the balancer, and per endpoint accrual and timeouts. */
 class BoundClient {
   readonly usage: Usage = { inflight: 0, lastUsed: 0 }
+  /** The router's use count when this was last picked, and when it was (re)queued in the cache. */
+  touched = 0
+  queued = 0
+  /** Set when the cache let go of it (fast paths check it). */
+  evicted = false
   /** The residual header, when there is one. */
   readonly residual: string | undefined
   readonly id: string
   readonly service: Service<RoutedRequest, HttpResponse>
 
-  constructor(name: NameBound, env: RouterEnv) {
+  /** Its stats scope's name in the router's registry. */
+  readonly statsKey: string
+
+  constructor(
+    name: NameBound,
+    env: RouterEnv,
+    scoped: (kind: 'service' | 'client', name: string) => StatsReceiver,
+  ) {
     const id = name.id instanceof Path ? name.id : undefined
     const params = env.clientParams(id)
-    const stats = env.stats.scope('client', statsName(name.id))
+    this.statsKey = `client/${statsName(name.id)}`
+    const stats = scoped('client', statsName(name.id))
     const { scheduler, random } = env
     this.id = name.idStr
     this.residual = name.path.isEmpty ? undefined : name.path.show()
@@ -191,6 +208,13 @@ export function pickName(tree: NameTree<NameBound>, random: Random): NameBound |
 /** One logical name under one local dtab: its live binding and the service-level filters. */
 class PathStack {
   readonly usage: Usage = { inflight: 0, lastUsed: 0 }
+  /** The router's use count when this was last picked, and when it was (re)queued in the cache. */
+  touched = 0
+  queued = 0
+  /** Set when the cache let go of it (fast paths check it). */
+  evicted = false
+  /** Its key in the router's cache. */
+  key = ''
   readonly service: Service<RoutedRequest, HttpResponse>
   readonly classifier: HttpClassifier
   private state: ActivityState<NameTree<NameBound>> = { kind: 'pending' }
@@ -202,14 +226,24 @@ class PathStack {
   private readonly env: RouterEnv
   private readonly clientFor: (name: NameBound) => BoundClient
 
-  constructor(dst: Path, local: Dtab, env: RouterEnv, clientFor: (name: NameBound) => BoundClient) {
+  /** Its stats scope's name in the router's registry (shared by the stacks of one name). */
+  readonly statsKey: string
+
+  constructor(
+    dst: Path,
+    local: Dtab,
+    env: RouterEnv,
+    clientFor: (name: NameBound) => BoundClient,
+    scoped: (kind: 'service' | 'client', name: string) => StatsReceiver,
+  ) {
     this.dst = dst
     this.local = local
     this.env = env
     this.clientFor = clientFor
     const params = env.serviceParams(dst)
     this.classifier = withL5dRules(params.responseClassifier ?? nonRetryable5xx)
-    const stats = env.stats.scope('service', statsName(dst))
+    this.statsKey = `service/${statsName(dst)}`
+    const stats = scoped('service', statsName(dst))
     const { scheduler } = env
     this.stop = env.interpreter.bind(local, dst).observe((s) => {
       this.state = s
@@ -312,24 +346,147 @@ class PathStack {
 }
 
 /**
+ * linkerd's `bindingCache` defaults: 1000 path stacks, 1000 bound clients.
+ *
+ * @example
+ * ```ts
+ * DEFAULT_BINDING_CACHE.paths // 1000
+ * ```
+ */
+export const DEFAULT_BINDING_CACHE = { paths: 1000, clients: 1000 } as const
+
+interface Cached {
+  readonly usage: Usage
+  readonly statsKey: string
+  touched: number
+  queued: number
+  evicted: boolean
+  close(): Promise<void>
+}
+
+/**
+ * A bounded cache of closeable entries, least recently used evicted first (second chance: an entry
+ * used since it was queued goes to the back instead, so a hit costs a counter increment, not a map
+ * reorder). Entries with requests in flight are never evicted; if every entry is busy the cache
+ * grows past its cap until some finish.
+ */
+class LruCache<V extends Cached> {
+  readonly map = new Map<string, V>()
+  private readonly max: number
+  private readonly evicts: Counter
+  private readonly evicted: (v: V) => void
+  constructor(max: number, evicts: Counter, evicted: (v: V) => void) {
+    this.max = max
+    this.evicts = evicts
+    this.evicted = evicted
+  }
+
+  get size(): number {
+    return this.map.size
+  }
+
+  /** Adds an entry (its `queued` set to `seq`) and evicts the least recently used idle ones over the cap. */
+  add(key: string, v: V, seq: number, closing: Promise<void>[]): void {
+    v.queued = seq
+    v.touched = seq
+    this.map.set(key, v)
+    // Each entry is looked at most twice (once for its second chance).
+    let budget = 2 * this.map.size + 2
+    while (this.map.size > this.max && budget-- > 0) {
+      const first = this.map.entries().next()
+      if (first.done) break
+      const [k, e] = first.value
+      this.map.delete(k)
+      if (e === v || e.touched > e.queued || e.usage.inflight > 0) {
+        // used since it was queued (or busy): a second chance at the back
+        e.queued = seq
+        this.map.set(k, e)
+        continue
+      }
+      e.evicted = true
+      this.evicts.incr()
+      closing.push(e.close())
+      this.evicted(e)
+    }
+  }
+
+  delete(key: string, v: V): void {
+    v.evicted = true
+    this.map.delete(key)
+  }
+}
+
+/**
  * The routing core of a client (linkerd's `DstBindingFactory`): a cache of path stacks, one per
  * logical name and local dtab, each holding a live binding; and a cache of bound clients, one per
  * bound name, shared by every path that binds to it. A dtab or namer change re-binds the path stacks
  * at once, so the next request goes the new way, while requests in flight finish where they are.
- * Entries unused for `idleTtlMs` are closed.
+ * Both caches are bounded (`maxPaths`, `maxClients`; least recently used evicted first) and entries
+ * unused for `idleTtlMs` are closed, so that names seen once (arbitrary `Host` values) cannot grow
+ * memory without bound. Counts `bindcache/{path,client}/{misses,evicts}`.
  */
 export class Router {
-  private readonly paths = new Map<string, PathStack>()
-  private readonly clients = new Map<string, BoundClient>()
+  private readonly paths: LruCache<PathStack>
+  private readonly clients: LruCache<BoundClient>
   // Fast paths by object identity: identifiers and interpreters hand out the same objects again.
   private pathsByDst = new WeakMap<Path, PathStack>()
+  // ... and by local dtab (header dtabs come from a cache, so a repeated header is the same object).
+  private pathsByLocal = new WeakMap<Dtab, WeakMap<Path, PathStack>>()
   private clientsByName = new WeakMap<NameBound, BoundClient>()
   private cancelSweep: Cancel
   private closed = false
   private readonly env: RouterEnv
+  /** Counts uses, for the caches' recency. */
+  private seq = 0
+  private readonly pathMisses: Counter
+  private readonly clientMisses: Counter
+  /**
+   * The stats scope of each name in use (`service/<name>`, `client/<id>`), made on first use and
+   * shared by every entry of that name (path stacks of one name under different local dtabs); when
+   * the last one is evicted, its stats are removed (if the receiver can), so that names seen once
+   * leave nothing behind.
+   */
+  private readonly nameStats = new Map<string, { stats: StatsReceiver; remove?: () => void; refs: number }>()
+
+  /** `kind` and `name` stay two scope elements (Prometheus labels `service="svc/users"`). */
+  private scoped = (kind: 'service' | 'client', name: string): StatsReceiver => {
+    const key = `${kind}/${name}`
+    let e = this.nameStats.get(key)
+    if (!e) {
+      const r = this.env.stats.removableScope?.(kind, name)
+      e = r
+        ? { stats: r, remove: () => r.remove(), refs: 0 }
+        : { stats: this.env.stats.scope(kind, name), refs: 0 }
+      this.nameStats.set(key, e)
+    }
+    e.refs++
+    return e.stats
+  }
+
+  private releaseStats(key: string): void {
+    const e = this.nameStats.get(key)
+    if (!e) return
+    if (--e.refs > 0) return
+    this.nameStats.delete(key)
+    e.remove?.()
+  }
 
   constructor(env: RouterEnv) {
     this.env = env
+    const cache = env.stats.scope('bindcache')
+    const release = (e: Cached) => this.releaseStats(e.statsKey)
+    this.paths = new LruCache<PathStack>(
+      env.maxPaths ?? DEFAULT_BINDING_CACHE.paths,
+      cache.counter('path/evicts'),
+      release,
+    )
+    this.clients = new LruCache<BoundClient>(
+      env.maxClients ?? DEFAULT_BINDING_CACHE.clients,
+      cache.counter('client/evicts'),
+      release,
+    )
+    this.pathMisses = cache.counter('path/misses')
+    this.clientMisses = cache.counter('client/misses')
     this.cancelSweep = this.scheduleSweep()
   }
 
@@ -347,18 +504,21 @@ export class Router {
     const idle = (e: { usage: Usage }) =>
       e.usage.inflight === 0 && now - e.usage.lastUsed >= this.env.idleTtlMs
     const closing: Promise<void>[] = []
-    for (const [k, p] of this.paths) {
+    for (const [k, p] of this.paths.map) {
       if (!idle(p)) continue
-      this.paths.delete(k)
+      this.paths.delete(k, p)
       closing.push(p.close())
+      this.releaseStats(p.statsKey)
     }
-    for (const [k, c] of this.clients) {
+    for (const [k, c] of this.clients.map) {
       if (!idle(c)) continue
-      this.clients.delete(k)
+      this.clients.delete(k, c)
       closing.push(c.close())
+      this.releaseStats(c.statsKey)
     }
     if (closing.length > 0) {
       this.pathsByDst = new WeakMap()
+      this.pathsByLocal = new WeakMap()
       this.clientsByName = new WeakMap()
     }
     await Promise.all(closing.map((p) => p.catch(() => {})))
@@ -366,13 +526,20 @@ export class Router {
 
   private clientFor = (name: NameBound): BoundClient => {
     const known = this.clientsByName.get(name)
-    if (known) return known
+    if (known !== undefined && !known.evicted) {
+      known.touched = ++this.seq
+      return known
+    }
     const key = name.idStr
-    let c = this.clients.get(key)
-    if (!c) {
-      c = new BoundClient(name, this.env)
+    let c = this.clients.map.get(key)
+    if (c) c.touched = ++this.seq
+    else {
+      this.clientMisses.incr()
+      c = new BoundClient(name, this.env, this.scoped)
       c.usage.lastUsed = this.env.scheduler.now()
-      this.clients.set(key, c)
+      const closing: Promise<void>[] = []
+      this.clients.add(key, c, ++this.seq, closing)
+      settleAll(closing)
     }
     this.clientsByName.set(name, c)
     return c
@@ -380,19 +547,31 @@ export class Router {
 
   /** The path stack of a logical name under a local dtab, made on first use. */
   stack(dst: Path, local: Dtab): PathStack {
-    if (local.isEmpty) {
-      const known = this.pathsByDst.get(dst)
-      if (known) return known
+    const byDst = local.isEmpty ? this.pathsByDst : this.pathsByLocal.get(local)
+    const known = byDst?.get(dst)
+    if (known !== undefined && !known.evicted) {
+      known.touched = ++this.seq
+      return known
     }
     const key = local.isEmpty ? dst.show() : `${dst.show()} ${local.show()}`
-    let p = this.paths.get(key)
-    if (!p) {
+    let p = this.paths.map.get(key)
+    if (p) p.touched = ++this.seq
+    else {
       if (this.closed) throw new SwitchboardError('ClientClosed', 'client is closed')
-      p = new PathStack(dst, local, this.env, this.clientFor)
+      this.pathMisses.incr()
+      p = new PathStack(dst, local, this.env, this.clientFor, this.scoped)
+      p.key = key
       p.usage.lastUsed = this.env.scheduler.now()
-      this.paths.set(key, p)
+      const closing: Promise<void>[] = []
+      this.paths.add(key, p, ++this.seq, closing)
+      settleAll(closing)
     }
-    if (local.isEmpty) this.pathsByDst.set(dst, p)
+    if (byDst !== undefined) byDst.set(dst, p)
+    else {
+      const m = new WeakMap<Path, PathStack>()
+      m.set(dst, p)
+      this.pathsByLocal.set(local, m)
+    }
     return p
   }
 
@@ -416,10 +595,15 @@ export class Router {
     this.closed = true
     this.cancelSweep()
     const all: Promise<void>[] = []
-    for (const p of this.paths.values()) all.push(p.close())
-    for (const c of this.clients.values()) all.push(c.close())
-    this.paths.clear()
-    this.clients.clear()
+    for (const p of this.paths.map.values()) all.push(p.close())
+    for (const c of this.clients.map.values()) all.push(c.close())
+    this.paths.map.clear()
+    this.clients.map.clear()
     await Promise.all(all.map((p) => p.catch(() => {})))
   }
+}
+
+/** Lets evicted entries close in the background (their in-flight requests finish first). */
+function settleAll(closing: Promise<void>[]): void {
+  for (const p of closing) p.catch(() => {})
 }

@@ -1,8 +1,9 @@
 import { type Cancel, type Scheduler, systemScheduler } from '../core/clock.js'
+import { SwitchboardError } from '../core/errors.js'
 import { type Random, systemRandom } from '../core/random.js'
 import { type Filter, Service } from '../core/service.js'
 import { Status } from '../core/status.js'
-import { classify, ReqRep, type ResponseClassifier } from '../retry/classifier.js'
+import { classify, type ReqRep, type ResponseClassifier } from '../retry/classifier.js'
 import { nullStats, type StatsReceiver } from '../stats/stats.js'
 import { type AccrualState, defaultAccrualPolicy, type FailureAccrualPolicy } from './policy.js'
 
@@ -18,6 +19,19 @@ export interface FailureAccrualOptions<Req, Rep> {
   random?: Random | undefined
   /** Receives `failure_accrual/{removals, revivals, probes, removed_for_ms}`. */
   stats?: StatsReceiver | undefined
+  /**
+   * Whether a request abandoned because a timeout above this filter fired (the signal was aborted
+   * with a `TimeoutError`: a total timeout, a deadline) counts as a failure of this endpoint, as
+   * Finagle's stack sees it (the endpoint never answered in time). Default true: an endpoint that
+   * accepts and never answers is marked dead like one that fails. A caller's own abort (any other
+   * reason) is ignored either way.
+   */
+  countAbandoned?: boolean | undefined
+}
+
+/** An abort caused by a timeout of the stack (`TimeoutError`, code `Timeout`), not by the caller. */
+function isTimeout(reason: unknown): boolean {
+  return reason instanceof SwitchboardError && reason.code === 'Timeout'
 }
 
 /**
@@ -35,7 +49,8 @@ type AccrualPhase = 'alive' | 'dead' | 'probeOpen' | 'probeClosed'
  * policy, a failure marks it dead for the next period of the schedule.
  *
  * - Failures while dead are ignored; an `Ignorable` outcome of a probe lets another probe through.
- * - A request the caller aborted says nothing about the endpoint and is ignored.
+ * - A request the caller aborted says nothing about the endpoint and is ignored; one abandoned because
+ *   a timeout above fired (total timeout, deadline) is a failure of the endpoint (`countAbandoned`).
  * - Put the per-attempt timeout below this filter, so timeouts count as failures.
  *
  * @example
@@ -48,6 +63,7 @@ export function failureAccrual<Req, Rep>(options: FailureAccrualOptions<Req, Rep
   const scheduler = options.scheduler ?? systemScheduler
   const policy = options.policy ?? defaultAccrualPolicy(options.random ?? systemRandom)
   const { classifier } = options
+  const countAbandoned = options.countAbandoned ?? true
   const stats = (options.stats ?? nullStats).scope('failure_accrual')
   const removals = stats.counter('removals')
   const revivals = stats.counter('revivals')
@@ -84,17 +100,40 @@ export function failureAccrual<Req, Rep>(options: FailureAccrualOptions<Req, Rep
       else if (phase === 'probeClosed') phase = 'probeOpen'
     }
 
-    const call = async (req: Req, signal?: AbortSignal): Promise<Rep> => {
+    const observe = (rr: ReqRep<Req, Rep>, signal: AbortSignal | undefined) => {
+      const cls =
+        signal?.aborted !== true
+          ? classify(classifier, rr)
+          : countAbandoned && isTimeout(signal.reason)
+            ? classify(classifier, { request: rr.request, ok: false, error: signal.reason })
+            : undefined
+      if (cls?.kind === 'success') didSucceed()
+      else if (cls?.kind === 'failed') didFail()
+      else if (phase === 'probeClosed') phase = 'probeOpen'
+    }
+
+    // Plain callbacks rather than an async function: one promise per request, no extra turns.
+    const call = (req: Req, signal?: AbortSignal): Promise<Rep> => {
       if (phase === 'probeOpen') {
         phase = 'probeClosed'
         probes.incr()
       }
-      const rr = await ReqRep.settle(req, next(req, signal))
-      const cls = signal?.aborted ? undefined : classify(classifier, rr)
-      if (cls?.kind === 'success') didSucceed()
-      else if (cls?.kind === 'failed') didFail()
-      else if (phase === 'probeClosed') phase = 'probeOpen'
-      return ReqRep.unwrap(rr)
+      let pending: Promise<Rep>
+      try {
+        pending = next(req, signal)
+      } catch (error) {
+        pending = Promise.reject(error)
+      }
+      return pending.then(
+        (response) => {
+          observe({ request: req, ok: true, response }, signal)
+          return response
+        },
+        (error: unknown) => {
+          observe({ request: req, ok: false, error }, signal)
+          throw error
+        },
+      )
     }
 
     return Service.of(call, {

@@ -28,10 +28,10 @@ const shownDtabs = new WeakMap<Dtab, string>()
  * // '/srv/users-v2/42 & 9.00*\/srv/users/42 | /srv/users/42'
  * ```
  */
+
 export class Dtab {
   /** The rules, in order (the last one is tried first). */
   readonly entries: readonly Dentry[]
-
   /**
    * @example
    * ```ts

@@ -32,6 +32,7 @@ export {
   metricsTree,
   nullStats,
   promName,
+  type RemovableStats,
   type Stat,
   type StatSummary,
   type StatsReceiver,

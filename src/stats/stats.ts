@@ -22,6 +22,27 @@ export interface StatsReceiver {
   gauge(name: string, read: () => number): Disposer
   /** A distribution of values (latencies in ms, sizes), summarised by an HDR histogram. */
   stat(name: string): Stat
+  /**
+   * Optional: a scope like `scope(...names)` whose counters, gauges and stats can all be removed at
+   * once with `remove()` (what a cache does when it lets go of a name, so that names seen once do not
+   * keep their stats forever). Receivers without it keep everything.
+   */
+  removableScope?(...names: string[]): RemovableStats
+}
+
+/**
+ * A scope whose metrics (made through it or any scope under it) `remove()` deletes from the receiver.
+ * A metric used after that counts into nothing (make new ones from a fresh scope).
+ *
+ * @example
+ * ```ts
+ * const perName = stats.removableScope?.('service', 'svc/users')
+ * perName?.counter('requests').incr()
+ * perName?.remove() // 'service/svc/users/requests' is gone from the export
+ * ```
+ */
+export interface RemovableStats extends StatsReceiver {
+  remove(): void
 }
 
 export interface Counter {
@@ -197,8 +218,14 @@ export interface MetricsSnapshot {
   readonly histograms: readonly HistogramSnapshot[]
 }
 
+/**
+ * A stat's values: the first `EAGER` values are kept as they are (a name that sees a few requests
+ * costs a few hundred bytes, not an HDR histogram's 16 KiB), then an HDR histogram takes over.
+ * Summaries are the same either way: the kept values are read through a histogram at export time.
+ */
 interface Histo {
-  h: hdr.Histogram
+  h: hdr.Histogram | undefined
+  few: number[]
   sum: number
   segments: readonly string[]
   unit: StatUnit
@@ -209,6 +236,31 @@ interface Histo {
   /** Non-cumulative counts, one more than bounds (the last is +Inf). */
   counts: number[]
   exactSum: number
+}
+
+const EAGER = 32
+
+const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 })
+
+function record(x: Histo, v: number): void {
+  x.sum += v
+  if (x.h !== undefined) x.h.recordValue(v)
+  else if (x.few.length < EAGER) x.few.push(v)
+  else {
+    const h = newHistogram()
+    for (const f of x.few) h.recordValue(f)
+    h.recordValue(v)
+    x.h = h
+    x.few = []
+  }
+}
+
+/** The histogram of a stat (a temporary one while it holds only a few values). */
+function histogramOf(x: Histo): hdr.Histogram {
+  if (x.h !== undefined) return x.h
+  const h = newHistogram()
+  for (const f of x.few) h.recordValue(f)
+  return h
 }
 
 function join(prefix: string, name: string): string {
@@ -254,7 +306,8 @@ export function inMemoryStats(options: InMemoryStatsOptions = {}): InMemoryStats
       const scale = unitScale(unit)
       const baseBounds = unit === 'bytes' ? buckets.bytes : unit === '' ? buckets.count : buckets.seconds
       h = {
-        h: hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 }),
+        h: undefined,
+        few: [],
         sum: 0,
         segments,
         unit,
@@ -277,7 +330,7 @@ export function inMemoryStats(options: InMemoryStatsOptions = {}): InMemoryStats
   const summary = (full: string): StatSummary | undefined => {
     const x = histos.get(full)
     if (!x) return undefined
-    const h = x.h
+    const h = histogramOf(x)
     const count = h.totalCount
     const q = (p: number) => (count === 0 ? 0 : h.getValueAtPercentile(p))
     return {
@@ -295,13 +348,46 @@ export function inMemoryStats(options: InMemoryStatsOptions = {}): InMemoryStats
     }
   }
 
-  const receiver = (prefix: string, segs: readonly string[]): StatsReceiver => ({
+  /** Full names made through a removable scope: `c` counters, `s` stats, gauges with their reader. */
+  interface Owned {
+    counters: Set<string>
+    stats: Set<string>
+    gauges: [string, () => number][]
+    removed: boolean
+  }
+  const receiver = (prefix: string, segs: readonly string[], owned?: Owned): StatsReceiver => ({
     scope: (...names) => {
       const kept = names.filter((n) => n !== '')
-      return receiver(kept.reduce(join, prefix), [...segs, ...kept])
+      return receiver(kept.reduce(join, prefix), [...segs, ...kept], owned)
+    },
+    removableScope(...names) {
+      const mine: Owned = { counters: new Set(), stats: new Set(), gauges: [], removed: false }
+      const kept = names.filter((n) => n !== '')
+      const r = receiver(kept.reduce(join, prefix), [...segs, ...kept], mine)
+      return {
+        ...r,
+        remove() {
+          mine.removed = true
+          for (const k of mine.counters) counters.delete(k)
+          for (const k of mine.stats) histos.delete(k)
+          for (const [k, read] of mine.gauges) {
+            const fs = gauges.get(k)
+            fs?.delete(read)
+            if (fs?.size === 0) {
+              gauges.delete(k)
+              gaugeSegments.delete(k)
+            }
+          }
+          mine.counters.clear()
+          mine.stats.clear()
+          mine.gauges = []
+        },
+      }
     },
     counter(name) {
-      const c = counterAt(join(prefix, name), segmentsOf(segs, name))
+      const full = join(prefix, name)
+      const c = counterAt(full, segmentsOf(segs, name))
+      owned?.counters.add(full)
       return {
         incr: (delta = 1) => {
           c.value += delta
@@ -318,23 +404,29 @@ export function inMemoryStats(options: InMemoryStatsOptions = {}): InMemoryStats
       }
       const set = fs
       set.add(read)
+      owned?.gauges.push([full, read])
       return () => {
         set.delete(read)
       }
     },
     stat(name) {
-      const x = histoAt(join(prefix, name), segmentsOf(segs, name))
-      const { bounds, counts } = x
-      const n = bounds.length
+      const full = join(prefix, name)
+      const segments = segmentsOf(segs, name)
+      owned?.stats.add(full)
+      // The histogram is made on the first value (a stat that is never used costs nothing).
+      let x: Histo | undefined
       return {
         add: (value) => {
+          if (x === undefined) {
+            if (owned?.removed) return
+            x = histoAt(full, segments)
+          }
           const exact = Math.max(value, 0) || 0
-          const v = Math.round(exact)
-          x.h.recordValue(v)
-          x.sum += v
+          record(x, Math.round(exact))
           x.exactSum += exact
+          const { bounds, counts } = x
           let i = 0
-          while (i < n && exact > bounds[i]!) i++
+          while (i < bounds.length && exact > bounds[i]!) i++
           counts[i]!++
         },
       }

@@ -7,6 +7,7 @@ import {
   SwitchboardError,
   seededRandom,
 } from '../../src/core/index.js'
+import { TimeoutError } from '../../src/limits/index.js'
 import {
   consecutiveFailures,
   defaultAccrualPolicy,
@@ -164,6 +165,40 @@ describe('failureAccrual state machine (consecutive failures, fake clock)', () =
     ac.abort()
     for (let i = 0; i < 5; i++) await quiet(svc('a', ac.signal))
     expect(svc.status).toBe('open')
+  })
+
+  it('a request abandoned by a timeout above (TimeoutError as the reason) counts as a failure', async () => {
+    const clock = manualClock()
+    // An endpoint that accepts and never answers, except by rejecting when its signal aborts.
+    const hanging = Service.of(
+      (_: string, signal?: AbortSignal) =>
+        new Promise<string>((_resolve, reject) => {
+          signal?.addEventListener('abort', () => reject(signal.reason), { once: true })
+        }),
+    )
+    const make = (countAbandoned?: boolean) =>
+      failureAccrual<string, string>({
+        policy: consecutiveFailures(3, Backoff.constant(1000)),
+        scheduler: clock,
+        ...(countAbandoned === undefined ? {} : { countAbandoned }),
+      })(hanging)
+    const abandon = async (svc: Service<string, string>, reason: unknown) => {
+      const ac = new AbortController()
+      const call = quiet(svc('a', ac.signal))
+      ac.abort(reason)
+      await call
+    }
+    const svc = make()
+    for (let i = 0; i < 3; i++) await abandon(svc, new TimeoutError('total', 100))
+    expect(svc.status).toBe('busy')
+
+    // The caller's own abort says nothing; nor does a timeout when countAbandoned is false.
+    const caller = make()
+    for (let i = 0; i < 5; i++) await abandon(caller, new Error('caller went away'))
+    expect(caller.status).toBe('open')
+    const off = make(false)
+    for (let i = 0; i < 5; i++) await abandon(off, new TimeoutError('total', 100))
+    expect(off.status).toBe('open')
   })
 
   it('reads the classifier: a response it calls a failure counts', async () => {

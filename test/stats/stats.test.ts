@@ -1,3 +1,5 @@
+import fc from 'fast-check'
+import * as hdr from 'hdr-histogram-js'
 import { describe, expect, it } from 'vitest'
 import { inMemoryStats, nullStats, promName } from '../../src/stats/index.js'
 
@@ -63,5 +65,57 @@ describe('inMemoryStats', () => {
     nullStats.scope('a').counter('b').incr()
     nullStats.stat('c').add(1)
     expect(typeof nullStats.gauge('d', () => 1)).toBe('function')
+  })
+})
+
+describe('inMemoryStats: lazy histograms and removable scopes', () => {
+  it('a stat summarises exactly as an HDR histogram would, before and after it allocates one (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 100_000 }), { minLength: 1, maxLength: 80 }),
+        (values) => {
+          const stats = inMemoryStats()
+          const s = stats.stat('lat')
+          const h = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 })
+          for (const v of values) {
+            s.add(v)
+            h.recordValue(v)
+          }
+          const got = stats.statSummary('lat')!
+          expect(got.count).toBe(values.length)
+          expect(got.sum).toBe(values.reduce((a, b) => a + b, 0))
+          expect(got.max).toBe(h.maxValue)
+          expect(got.p50).toBe(h.getValueAtPercentile(50))
+          expect(got.p99).toBe(h.getValueAtPercentile(99))
+          expect(got.min).toBe(h.getValueAtPercentile(0))
+        },
+      ),
+      { numRuns: 50 },
+    )
+  })
+
+  it('a stat never used is not exported', () => {
+    const stats = inMemoryStats()
+    stats.stat('unused')
+    expect(stats.statSummary('unused')).toBeUndefined()
+    expect(stats.prometheus()).toBe('')
+  })
+
+  it('remove() deletes every metric made through a removable scope and its sub-scopes, and nothing else', () => {
+    const stats = inMemoryStats()
+    stats.counter('service/a/requests').incr()
+    stats.counter('service/ab/requests').incr()
+    const b = stats.removableScope!('service', 'a')
+    b.counter('requests').incr(2)
+    b.scope('retries').counter('requeues').incr()
+    b.stat('latency').add(5)
+    b.gauge('pending', () => 1)
+    expect(stats.counterValue('service/a/requests')).toBe(3)
+    expect(stats.gaugeValue('service/a/pending')).toBe(1)
+    b.remove()
+    expect(stats.json()).toEqual({ 'service/ab/requests': 1 })
+    // a stat used after remove() records nothing
+    b.stat('late').add(1)
+    expect(stats.statSummary('service/a/late')).toBeUndefined()
   })
 })
