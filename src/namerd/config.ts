@@ -17,6 +17,7 @@ import { Dtab } from '../naming/dtab.js'
 import type { Namer } from '../naming/namer.js'
 import { Path } from '../naming/path.js'
 import { transformNamer } from '../transformers/transformer.js'
+import { consulNamerKind, consulStoreKind, dnsSrvNamerKind, serversetsNamerKind } from './discovery-kinds.js'
 import { DEFAULT_MAX_BODY_BYTES } from './http/body.js'
 import type { ServerTlsSpec, SocketOptionsSpec } from './http/listen.js'
 import { k8sExternalNamerKind, k8sNamerKind, k8sStoreKind } from './k8s-kinds.js'
@@ -135,6 +136,7 @@ export const defaultStoreKinds: readonly StoreKind[] = [
   etcdStoreKind,
   zkStoreKind,
   k8sStoreKind,
+  consulStoreKind,
 ]
 
 const prefixCodec = parsed<string>('a namer prefix', (u) => {
@@ -228,6 +230,9 @@ export const defaultNamerKinds: readonly NamerKind[] = [
   rewriteNamerKind,
   k8sNamerKind,
   k8sExternalNamerKind,
+  serversetsNamerKind,
+  dnsSrvNamerKind,
+  consulNamerKind,
 ]
 
 const ipCodec = nonEmptyString

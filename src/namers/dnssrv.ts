@@ -1,4 +1,4 @@
-import { Resolver } from 'node:dns/promises'
+import { lookup as lookupHost, Resolver } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import { Activity } from '../core/activity.js'
 import { type Scheduler, systemScheduler } from '../core/clock.js'
@@ -23,6 +23,11 @@ export interface DnsSrvNamerOptions {
    * linkerd's `dnsHosts` takes hosts only (port 53); a port is switchboard's addition.
    */
   readonly dnsHosts?: readonly string[] | undefined
+  /**
+   * A domain appended to names that do not end with `.` (linkerd's later `domain` key):
+   * `/#/io.l5d.dnssrv/web` with `domain: srv.example.org` asks for `web.srv.example.org`.
+   */
+  readonly domain?: string | undefined
   /** Deadline of one DNS query attempt (default 2000 ms); it is tried twice. */
   readonly timeoutMs?: number | undefined
   readonly scheduler?: Scheduler | undefined
@@ -85,6 +90,38 @@ const unless404 =
     if (NEGATIVE.has((error as { code?: string }).code ?? '')) return next()
     throw error
   }
+
+/**
+ * The `setServers` form of `dnsHosts`: IPs (with an optional port) as they are, host names (as
+ * linkerd allows: `ns0.example.org`) looked up with the system resolver, every address kept.
+ *
+ * @example
+ * ```ts
+ * await dnsServers(['10.0.0.2', '127.0.0.1:5353', 'localhost:5353']) // ['10.0.0.2', '127.0.0.1:5353', '127.0.0.1:5353', ...]
+ * ```
+ */
+export async function dnsServers(hosts: readonly string[]): Promise<string[]> {
+  const out: string[] = []
+  for (const h of hosts) {
+    const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(h)
+    const hostPort = /^([^:]+):(\d{1,5})$/.exec(h)
+    const host = bracketed?.[1] ?? hostPort?.[1] ?? h
+    const port = bracketed?.[2] ?? hostPort?.[2]
+    let ips: string[]
+    try {
+      ips = isIP(host) ? [host] : (await lookupHost(host, { all: true })).map((a) => a.address)
+    } catch (error) {
+      // Not the SRV name's NXDOMAIN: the DNS server itself cannot be found.
+      throw Object.assign(new Error(`DNS server ${h} not found: ${(error as Error).message}`), {
+        code: 'EDNSHOST',
+        cause: error,
+      })
+    }
+    for (const ip of ips)
+      out.push(port === undefined ? ip : isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`)
+  }
+  return out
+}
 
 /**
  * The address set of SRV records: each target's IPs (asked of the same servers, IPv4 then IPv6; a
@@ -157,12 +194,16 @@ export function dnsSrvNamer(options: DnsSrvNamerOptions = {}): DnsSrvNamer {
     let resolved = false
     return changesOnly(Addr.Pending, (update) => {
       const resolver = new Resolver({ timeout: timeoutMs, tries: 2 })
-      if (options.dnsHosts && options.dnsHosts.length > 0) resolver.setServers([...options.dnsHosts])
+      let configured = false
       let stopped = false
       let cancelTimer: (() => void) | undefined
       const once = async () => {
         let next: Addr | undefined
         try {
+          if (!configured && options.dnsHosts && options.dnsHosts.length > 0) {
+            resolver.setServers(await dnsServers(options.dnsHosts))
+            configured = true
+          }
           const records = await resolver.resolveSrv(srvName)
           const addresses = await srvAddresses(resolver, records)
           if (addresses.length === 0) {
@@ -208,7 +249,10 @@ export function dnsSrvNamer(options: DnsSrvNamerOptions = {}): DnsSrvNamer {
     lookup(path: Path): Activity<NameTree<Name>> {
       const srvName = path.segments[0]
       if (closed || srvName === undefined || !SRV_NAME.test(srvName)) return Activity.value(NameTree.Neg)
-      return liveLookup(prefix.concat(path.take(1)), path.drop(1), addrOf(srvName))
+      const domain = options.domain?.replace(/^\.+|\.+$/g, '')
+      const query = domain && !srvName.endsWith('.') ? `${srvName}.${domain}` : srvName
+      if (!SRV_NAME.test(query)) return Activity.value(NameTree.Neg)
+      return liveLookup(prefix.concat(path.take(1)), path.drop(1), addrOf(query))
     },
     close() {
       closed = true

@@ -96,6 +96,20 @@ describe('io.l5d.dnssrv against a real dnsmasq', () => {
     expect(n.lookup(Path.empty).state()).toMatchObject({ kind: 'ok', value: { kind: 'neg' } })
   })
 
+  it('a domain is appended to names without a trailing dot', async () => {
+    namer = dnsSrvNamer({
+      dnsHosts: [dns.address],
+      refreshIntervalMs: 200,
+      timeoutMs: 500,
+      domain: 'web.test',
+    })
+    const name = await boundLeaf(namer.lookup(Path.read('/_http._tcp/rest')))
+    expect(name.idStr).toBe('/#/io.l5d.dnssrv/_http._tcp')
+    await addrIs(name.addr, '127.0.0.2:8080,127.0.0.3:8081')
+    const absolute = await boundLeaf(namer.lookup(Path.read(`/${WEB}.`)))
+    await addrIs(absolute.addr, '127.0.0.2:8080,127.0.0.3:8081')
+  })
+
   it('keeps the last good answer while the DNS server is down and recovers without a restart', async () => {
     const errors: DnsSrvLookupError[] = []
     const stats = inMemoryStats()

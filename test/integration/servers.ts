@@ -523,7 +523,7 @@ async function dnsAnswers(port: number): Promise<boolean> {
 }
 
 /**
- * Starts dnsmasq as an authoritative-only server for the `test` domain on a free loopback port
+ * Starts dnsmasq as an authoritative-only server for the `test` domain (and `localDomains`) on a free loopback port
  * (UDP and TCP), in a new temp folder, with no upstream servers and no /etc/hosts: names under
  * `test` that it has no record for are NXDOMAIN. Records are given on its command line; changing
  * them restarts it on the same port.
@@ -537,6 +537,7 @@ async function dnsAnswers(port: number): Promise<boolean> {
  */
 export async function startDnsmasq(
   records: { srv?: readonly SrvRecordSpec[]; a?: Readonly<Record<string, string>> } = {},
+  options: { localDomains?: readonly string[] } = {},
 ): Promise<DnsServer> {
   const file = dnsmasqBinary()
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-dnsmasq-'))
@@ -552,6 +553,7 @@ export async function startDnsmasq(
     '--no-hosts',
     '--no-negcache',
     '--local=/test/',
+    ...(options.localDomains ?? []).map((d) => `--local=/${d}/`),
     `--pid-file=${join(dir, 'dnsmasq.pid')}`,
     '--user=root',
     '--log-facility=-',
