@@ -3,12 +3,13 @@
 // against real ZooKeeper and dnsmasq servers and the fake Consul (addresses of those servers
 // replace the configs' fixed ones; nothing else is changed).
 import { readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
 import { isLeft } from 'fp-ts/lib/Either.js'
 import zookeeper from 'node-zookeeper-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import YAML from 'yaml'
 import { byKind, decodeConfig, parseConfigText } from '../../src/config/decode.js'
-import { readRouterConfig } from '../../src/config/router.js'
+import { createClientFromConfig, readRouterConfig } from '../../src/config/router.js'
 import { systemScheduler } from '../../src/core/clock.js'
 import {
   defaultNamerKinds,
@@ -182,5 +183,56 @@ describe('published example configs with the discovery kinds', () => {
     await store.create('default', Dtab.read('/svc=>/#/io.l5d.consul/dc1'))
     expect(consul.kvGet('namerd/dtabs/default')).toBe('/svc=>/#/io.l5d.consul/dc1')
     await eventually(store.observe('default'), (v) => v !== undefined)
+  })
+
+  it("the book's chapter 5 Consul dtab routes users.service.consul to the healthy instances (the tutorial)", async () => {
+    const config = yamlOf('book-chapter5-linkerd.yml')
+    const whole = readRouterConfig(fixture('book-chapter5-linkerd.yml'))
+    // What is left over configures the proxy process, not a client.
+    if (isLeft(whole))
+      for (const p of problemsOf(whole.left)) expect(p).toMatch(/servers|httpAccessLog|telemetry|usage/)
+    const backend = createServer((_req, res) => res.end('users'))
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', () => r()))
+    cleanups.push(() => new Promise((r) => backend.close(r)))
+    const port = (backend.address() as { port: number }).port
+    consul.register('users', { node: 'u1', address: '127.0.0.1', port, checks: ['passing'] })
+    consul.register('users', { node: 'u2', address: '127.0.0.1', port: 1, checks: ['critical'] })
+    const namers = (config['namers'] as Record<string, unknown>[]).map((n) => ({ ...n, port: consul.port }))
+    const router = (config['routers'] as { dtab: string }[])[0]!
+    const yaml = YAML.stringify({
+      namers,
+      routers: [{ protocol: 'http', label: 'outgoing', dtab: router.dtab }],
+    })
+    const client = createClientFromConfig(yaml, { log: (m) => logs.push(m) })
+    cleanups.push(() => client.close())
+    const res = await client.fetch('http://users.service.consul/')
+    expect(res.status).toBe(200)
+    expect(await res.text()).toBe('users')
+    // A host outside service.consul has no route.
+    await expect(client.fetch('http://users.example.org/')).rejects.toThrow()
+  })
+
+  it("the book's chapter 6 namerd config: Consul storage and namer load (the mesh interface is another floor's)", async () => {
+    const doc = parseConfigText(fixture('book-chapter6-namerd.yml'))
+    if (isLeft(doc)) throw doc.left
+    const whole = decodeConfig(namerdConfigCodec(), doc.right)
+    if (isLeft(whole)) for (const p of problemsOf(whole.left)) expect(p).toMatch(/io\.l5d\.mesh/)
+    const config = doc.right as { storage: object; namers: object[] }
+    const storage = byKind('a storage object', defaultStoreKinds).decode({
+      ...config.storage,
+      port: consul.port,
+    })
+    if (isLeft(storage)) throw new Error('storage did not decode')
+    const store = await storage.right.make(context)
+    cleanups.push(() => store.close())
+    await store.put('default', Dtab.read('/consul=>/#/io.l5d.consul/dc1;/host=>/consul'))
+    expect(
+      consul.requests
+        .filter((r) => r.method === 'PUT')
+        .at(-1)!
+        .query.get('dc'),
+    ).toBe('dc1')
+    const [spec] = namersOf([{ ...config.namers[0], port: consul.port }])
+    expect(spec!.prefix.show()).toBe('/#/io.l5d.consul')
   })
 })
