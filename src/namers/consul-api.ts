@@ -34,10 +34,24 @@ export class ConsulApiError extends SwitchboardError {
   }
 }
 
-/** Consul's read consistency modes (`default` sends no flag). */
+/**
+ * Consul's read consistency modes (`default` sends no flag).
+ *
+ * @example
+ * ```ts
+ * const mode: ConsulConsistency = 'stale' // any server may answer, possibly a little behind
+ * ```
+ */
 export type ConsulConsistency = 'default' | 'stale' | 'consistent'
 
-/** How to reach a Consul agent. */
+/**
+ * How to reach a Consul agent.
+ *
+ * @example
+ * ```ts
+ * const agent: ConsulConnectionOptions = { host: '127.0.0.1', port: 8500, token: 's3cret' }
+ * ```
+ */
 export interface ConsulConnectionOptions {
   /** Default `localhost`. */
   readonly host?: string | undefined
@@ -49,14 +63,28 @@ export interface ConsulConnectionOptions {
   readonly secure?: boolean | undefined
 }
 
-/** What a Consul GET answered: status, `X-Consul-Index` (if any) and the decoded body. */
+/**
+ * What a Consul GET answered: status, `X-Consul-Index` (if any) and the decoded body.
+ *
+ * @example
+ * ```ts
+ * const { status, index, body } = await consul.healthService('web', {})
+ * ```
+ */
 export interface ConsulAnswer<T> {
   readonly status: number
   readonly index: bigint | undefined
   readonly body: T | undefined
 }
 
-/** Query parameters of a read. */
+/**
+ * Query parameters of a read.
+ *
+ * @example
+ * ```ts
+ * const q: ConsulQuery = { dc: 'dc1', consistency: 'stale', index: 42n, waitMs: 60_000 }
+ * ```
+ */
 export interface ConsulQuery {
   readonly dc?: string | undefined
   readonly consistency?: ConsulConsistency | undefined
@@ -66,7 +94,15 @@ export interface ConsulQuery {
   readonly waitMs?: number | undefined
 }
 
-/** The Consul calls the namer and the store make. Every call can be aborted with its signal. */
+/**
+ * The Consul calls the namer and the store make. Every call can be aborted with its signal.
+ *
+ * @example
+ * ```ts
+ * const consul: ConsulClient = await consulClient({ port: 8500 }, 'my tool')
+ * const ok = await consul.kvSet('namerd/dtabs/default', '/svc=>/#/io.l5d.consul/dc1', { cas: 0n })
+ * ```
+ */
 export interface ConsulClient {
   readonly address: string
   /** `GET /v1/agent/self`. */
@@ -110,7 +146,14 @@ interface Lib {
 
 type LibClass = new (options: object) => Lib
 
-/** The longest a blocking request may wait, as Consul caps it (10 minutes). */
+/**
+ * The longest a blocking request may wait, as Consul caps it (10 minutes).
+ *
+ * @example
+ * ```ts
+ * MAX_CONSUL_WAIT_MS // 600000
+ * ```
+ */
 export const MAX_CONSUL_WAIT_MS = 600_000
 
 /**
@@ -261,7 +304,14 @@ export function nextIndex(previous: bigint, got: bigint): bigint {
   return got
 }
 
-/** Bounds of the jittered exponential backoff between failed requests, in ms. */
+/**
+ * Bounds of the jittered exponential backoff between failed requests, in ms.
+ *
+ * @example
+ * ```ts
+ * const backoff: ConsulBackoff = { minMs: 10, maxMs: 5000 }
+ * ```
+ */
 export interface ConsulBackoff {
   readonly minMs: number
   readonly maxMs: number

@@ -19,10 +19,24 @@ import {
 } from './consul-api.js'
 import { changesOnly, liveLookup } from './live.js'
 
-/** A Consul health status, worst last: an instance's status is its worst check's. */
+/**
+ * A Consul health status, worst last: an instance's status is its worst check's.
+ *
+ * @example
+ * ```ts
+ * consulNamer({ useHealthCheck: true, healthStatuses: ['passing', 'warning'] as ConsulHealthStatus[] })
+ * ```
+ */
 export type ConsulHealthStatus = 'passing' | 'warning' | 'critical' | 'maintenance'
 
-/** Options of `consulNamer` (linkerd's `io.l5d.consul`). */
+/**
+ * Options of `consulNamer` (linkerd's `io.l5d.consul`).
+ *
+ * @example
+ * ```ts
+ * const options: ConsulNamerOptions = { host: '127.0.0.1', includeTag: true, setHost: true }
+ * ```
+ */
 export interface ConsulNamerOptions {
   /** The namer's prefix without `/#` (default `io.l5d.consul`). */
   readonly prefix?: string | undefined
@@ -64,7 +78,14 @@ export interface ConsulNamerOptions {
   readonly client?: ConsulClient | undefined
 }
 
-/** A `consulNamer`: a namer that can be closed. */
+/**
+ * A `consulNamer`: a namer that can be closed.
+ *
+ * @example
+ * ```ts
+ * const consul: ConsulNamer = consulNamer(); consul.prefix.show() // '/#/io.l5d.consul'
+ * ```
+ */
 export interface ConsulNamer extends Namer {
   /** `/#/<prefix>`. */
   readonly prefix: Path
@@ -84,7 +105,14 @@ const stringMap = (u: unknown): Record<string, string> =>
     string
   >
 
-/** One service instance as the namer needs it, from either endpoint's JSON. */
+/**
+ * One service instance as the namer needs it, from either endpoint's JSON.
+ *
+ * @example
+ * ```ts
+ * const [i]: ConsulInstance[] = parseConsulInstances(body, true); i?.status // 'passing'
+ * ```
+ */
 export interface ConsulInstance {
   readonly nodeAddress: string | undefined
   readonly serviceAddress: string | undefined

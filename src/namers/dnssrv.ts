@@ -12,7 +12,14 @@ import { Path } from '../naming/path.js'
 import { nullStats, type StatsReceiver } from '../stats/stats.js'
 import { changesOnly, liveLookup } from './live.js'
 
-/** Options of `dnsSrvNamer` (linkerd's `io.l5d.dnssrv`). */
+/**
+ * Options of `dnsSrvNamer` (linkerd's `io.l5d.dnssrv`).
+ *
+ * @example
+ * ```ts
+ * const options: DnsSrvNamerOptions = { dnsHosts: ['10.0.0.2'], refreshIntervalMs: 5000 }
+ * ```
+ */
 export interface DnsSrvNamerOptions {
   /** The namer's prefix without `/#` (default `io.l5d.dnssrv`). */
   readonly prefix?: string | undefined
@@ -60,7 +67,14 @@ export class DnsSrvLookupError extends SwitchboardError {
   }
 }
 
-/** A `dnsSrvNamer`: a namer that can be closed. */
+/**
+ * A `dnsSrvNamer`: a namer that can be closed.
+ *
+ * @example
+ * ```ts
+ * const dns: DnsSrvNamer = dnsSrvNamer(); dns.close()
+ * ```
+ */
 export interface DnsSrvNamer extends Namer {
   /** `/#/<prefix>`. */
   readonly prefix: Path

@@ -18,7 +18,14 @@ import { Path } from '../naming/path.js'
 import { nullStats, type StatsReceiver } from '../stats/stats.js'
 import { changesOnly, liveLookup } from './live.js'
 
-/** Options of `serversetsNamer` (linkerd's `io.l5d.serversets`). */
+/**
+ * Options of `serversetsNamer` (linkerd's `io.l5d.serversets`).
+ *
+ * @example
+ * ```ts
+ * const options: ServersetsNamerOptions = { zkAddrs: [{ host: '10.0.0.1', port: 2181 }], sessionTimeoutMs: 10_000 }
+ * ```
+ */
 export interface ServersetsNamerOptions {
   /** The ZooKeeper ensemble (linkerd's `zkAddrs`; port default 2181 in the config). */
   readonly zkAddrs: readonly { readonly host: string; readonly port: number }[]
@@ -50,7 +57,14 @@ export class ServersetError extends SwitchboardError {
   }
 }
 
-/** One endpoint of a serverset member: the service endpoint (`name` undefined) or a named one. */
+/**
+ * One endpoint of a serverset member: the service endpoint (`name` undefined) or a named one.
+ *
+ * @example
+ * ```ts
+ * const ep: ServersetEndpoint = { name: 'admin', host: '10.0.0.1', port: 9990, shard: 0, status: 'ALIVE' }
+ * ```
+ */
 export interface ServersetEndpoint {
   readonly name: string | undefined
   readonly host: string
@@ -111,7 +125,14 @@ export function parseServersetMember(text: string): ServersetEndpoint[] | string
   return out
 }
 
-/** A `serversetsNamer`: a namer that can be closed. */
+/**
+ * A `serversetsNamer`: a namer that can be closed.
+ *
+ * @example
+ * ```ts
+ * const ss: ServersetsNamer = serversetsNamer({ zkAddrs: [{ host: '127.0.0.1', port: 2181 }] }); ss.close()
+ * ```
+ */
 export interface ServersetsNamer extends Namer {
   /** `/#/<prefix>`. */
   readonly prefix: Path
