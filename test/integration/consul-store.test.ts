@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { consulDtabStore, consulVersion, consulVersionOf } from '../../src/namerd/store/consul.js'
-import { DtabStoreUnavailable } from '../../src/namerd/store/health.js'
+import { DtabStoreUnavailable, type StoreHealth } from '../../src/namerd/store/health.js'
 import {
   DtabNamespaceDoesNotExist,
   type DtabStore,
@@ -11,7 +11,7 @@ import {
 import { Version } from '../../src/namerd/store/version.js'
 import { Dtab } from '../../src/naming/dtab.js'
 import { describeDtabStore, eventually } from '../namerd/store-conformance.js'
-import { sleep, stateEventually } from './discovery-helpers.js'
+import { sleep, stateEventually, varEventually } from './discovery-helpers.js'
 import { type FakeConsul, startFakeConsul } from './fake-consul.js'
 
 const quick = { waitMs: 1000, backoff: { minMs: 5, maxMs: 200 } }
@@ -111,7 +111,10 @@ describe('io.l5d.consul dtab store against the fake Consul', () => {
       seen.push(s.kind === 'ok' ? (s.value?.dtab.show() ?? 'absent') : s.kind)
     })
     await eventually(store.observe('default'), hasDtab('/svc=>/a'))
+    const health = (store as unknown as { health: Parameters<typeof varEventually<StoreHealth>>[0] }).health
+    await varEventually(health, (h) => h.status === 'connected')
     await consul.stop()
+    await varEventually(health, (h) => h.status === 'reconnecting')
     const deadline = Date.now() + 10_000
     while (problems.length < 2 && Date.now() < deadline) await sleep(20)
     expect(problems.length).toBeGreaterThanOrEqual(2)
@@ -125,6 +128,7 @@ describe('io.l5d.consul dtab store against the fake Consul', () => {
     expect(seen.at(-1)).toBe('/svc=>/c')
     await store.put('default', Dtab.read('/svc=>/d'))
     await eventually(store.observe('default'), hasDtab('/svc=>/d'))
+    expect(health.sample().status).toBe('connected')
     off()
   })
 
@@ -142,14 +146,18 @@ describe('io.l5d.consul dtab store against the fake Consul', () => {
       expect(last).toBe(shown)
     }
     await until('/svc=>/a')
-    consul.fault('/v1/kv', { kind: 'reset' }, 1)
-    consul.fault('/v1/kv', { kind: 'status', status: 500, body: 'rpc error: No cluster leader' }, 1)
+    consul.fault('/v1/kv/namerd/dtabs/default', { kind: 'reset' }, 1)
+    consul.fault(
+      '/v1/kv/namerd/dtabs/default',
+      { kind: 'status', status: 500, body: 'rpc error: No cluster leader' },
+      1,
+    )
     consul.kvPut('namerd/dtabs/default', '/svc=>/b')
     await until('/svc=>/b')
     consul.resetIndex(2)
     consul.kvPut('namerd/dtabs/default', '/svc=>/c')
     await until('/svc=>/c')
-    consul.fault('/v1/kv', { kind: 'stall' }, 1)
+    consul.fault('/v1/kv/namerd/dtabs/default', { kind: 'stall' }, 1)
     await sleep(100)
     consul.kvPut('namerd/dtabs/default', '/svc=>/d')
     await until('/svc=>/d')

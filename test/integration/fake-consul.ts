@@ -67,7 +67,7 @@ export interface FakeConsul {
   kvPut(key: string, value: string): void
   kvGet(key: string): string | undefined
   kvDelete(key: string): void
-  /** Injects `fault` into the next `times` requests whose path starts with `pathPrefix` (forever if omitted). */
+  /** Injects `fault` into the next `times` requests whose (decoded) path starts with `pathPrefix` (forever if omitted). */
   fault(pathPrefix: string, fault: FakeFault, times?: number): void
   clearFaults(): void
   /** Sets the index back to `to` (a restored snapshot): every later answer has a smaller index. */
@@ -278,7 +278,11 @@ export async function startFakeConsul(
     const given = typeof tokenHeader === 'string' ? tokenHeader : (url.searchParams.get('token') ?? undefined)
     requests.push({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, token: given })
     pending.add(res)
-    const f = faults.find((x) => url.pathname.startsWith(x.prefix) && x.left !== 0)
+    let decoded = url.pathname
+    try {
+      decoded = decodeURIComponent(url.pathname)
+    } catch {}
+    const f = faults.find((x) => decoded.startsWith(x.prefix) && x.left !== 0)
     if (f && f.left > 0) f.left -= 1
     const fault = f?.fault
     if (fault?.kind === 'stall') return // never answered

@@ -14,7 +14,7 @@ import {
 } from '../../namers/consul-api.js'
 import { Dtab } from '../../naming/dtab.js'
 import { nullStats, type StatsReceiver } from '../../stats/stats.js'
-import { DtabStoreUnavailable } from './health.js'
+import { DtabStoreUnavailable, HealthTracker, type StoreHealth, type StoreHealthReporting } from './health.js'
 import { checkNamespace, namespaceProblem } from './namespace.js'
 import {
   DtabNamespaceDoesNotExist,
@@ -116,7 +116,7 @@ export function consulVersionOf(version: Version): bigint | undefined {
  * await store.close()
  * ```
  */
-export function consulDtabStore(options: ConsulDtabStoreOptions = {}): DtabStore {
+export function consulDtabStore(options: ConsulDtabStoreOptions = {}): DtabStore & StoreHealthReporting {
   const folder = (options.pathPrefix ?? '/namerd/dtabs').replace(/^\/+|\/+$/g, '')
   const keyOf = (ns: string) => (folder === '' ? ns : `${folder}/${ns}`)
   const scheduler = options.scheduler ?? systemScheduler
@@ -128,6 +128,15 @@ export function consulDtabStore(options: ConsulDtabStoreOptions = {}): DtabStore
   const dc = options.datacenter
   const stops = new Set<() => void>()
   let closed = false
+  const where = `consul ${options.host ?? 'localhost'}:${options.port ?? 8500}`
+  // Health follows the last request: an answer is `connected`, a transport failure or a 5xx is
+  // `reconnecting` (namerd's /admin/ping then answers 503).
+  const tracker = new HealthTracker(scheduler, stats, `${where}: connecting`, options.onProblem)
+  const answered = () => tracker.connected(where)
+  const failedWith = (error: unknown) => {
+    if (error instanceof ConsulApiError && error.status !== undefined && error.status < 500) return
+    tracker.lost(`${where}: ${(error as Error).message}`)
+  }
 
   let client: Promise<ConsulClient> | undefined
   const clientOf = () => {
@@ -153,8 +162,11 @@ export function consulDtabStore(options: ConsulDtabStoreOptions = {}): DtabStore
     checkNamespace(namespace)
     const c = await clientOf()
     try {
-      return await f(c)
+      const r = await f(c)
+      answered()
+      return r
     } catch (error) {
+      failedWith(error)
       throw translate(namespace, error)
     }
   }
@@ -187,12 +199,14 @@ export function consulDtabStore(options: ConsulDtabStoreOptions = {}): DtabStore
             },
             onAnswer: (a) => {
               reads.incr()
+              answered()
               const body = a.body as { value: T }
               had = true
               update({ kind: 'ok', value: body.value })
             },
             onError: (error) => {
               errors.incr()
+              failedWith(error)
               options.onProblem?.(`consul dtab store: ${(error as Error).message}`)
               fail(new DtabStoreUnavailable((error as Error).message, { cause: error }))
             },
@@ -213,7 +227,11 @@ export function consulDtabStore(options: ConsulDtabStoreOptions = {}): DtabStore
   /** Whether the namespace exists now (a plain read). */
   const exists = async (c: ConsulClient, ns: string) => (await c.kvGetRaw(keyOf(ns), { dc })).status !== 404
 
-  return {
+  const store: DtabStore & StoreHealthReporting = {
+    get health(): Var<StoreHealth> {
+      return tracker.health
+    },
+
     list() {
       if (closed) return Activity.exception(new DtabStoreClosed())
       return live<readonly string[]>(async (c, index, signal) => {
@@ -292,9 +310,14 @@ export function consulDtabStore(options: ConsulDtabStoreOptions = {}): DtabStore
     async close() {
       if (closed) return
       closed = true
+      keepalive()
+      tracker.close()
       for (const stop of [...stops]) stop()
       const c = await client?.catch(() => undefined)
       if (c && c !== options.client) c.close()
     },
   }
+  // One list watch for the store's life: it keeps the health current even when nobody watches.
+  const keepalive = store.list().observe(() => {})
+  return store
 }
