@@ -161,6 +161,8 @@ class Session {
   private closed = false
   readonly watches = new Set<Watch>()
   private cancelDeadline: Cancel | undefined
+  /** Set while no session could be had in time: names added meanwhile fail at once. */
+  private overdue: ServersetError | undefined
 
   private readonly connectString: string
   private readonly options: ServersetsNamerOptions
@@ -190,6 +192,7 @@ class Session {
       return
     }
     if (this.client && this.connected) watch.resync(this.client)
+    else if (this.overdue) watch.unavailable(this.overdue)
     this.start()
   }
 
@@ -232,6 +235,7 @@ class Session {
       if (this.closed || client !== this.client) return
       if (state === zk.State.SYNC_CONNECTED || state === zk.State.CONNECTED_READ_ONLY) {
         this.connected = true
+        this.overdue = undefined
         this.cancelDeadline?.()
         for (const w of this.watches) w.resync(client)
       } else if (state === zk.State.DISCONNECTED) {
@@ -258,6 +262,7 @@ class Session {
       const e = new ServersetError(
         `zookeeper ${this.connectString}: not connected after ${this.options.sessionTimeoutMs ?? 10_000} ms`,
       )
+      this.overdue = e
       for (const w of this.watches) w.unavailable(e)
     }, this.options.sessionTimeoutMs ?? 10_000)
   }

@@ -192,5 +192,17 @@ describe('io.l5d.serversets against a real ZooKeeper', () => {
     const n = make({ zkAddrs: [{ host: '127.0.0.1', port: proxy.port }], sessionTimeoutMs: 1000 })
     const s = await stateEventually(lookup(n, '/discovery/x'), (s) => s.kind === 'failed')
     expect((s as { error: unknown }).error).toBeInstanceOf(ServersetError)
+    // A name looked up later, while still cut off, fails at once instead of pending forever.
+    const later = lookup(n, '/discovery/y')
+    cleanups.push(later.observe(() => {}))
+    expect(later.state().kind).toBe('failed')
+    // And both recover once ZooKeeper is reachable.
+    const set = await freshSet()
+    await announce(set, entry('127.0.0.1', 8001))
+    const tree = lookup(n, set)
+    cleanups.push(tree.observe(() => {}))
+    await proxy.restore()
+    const name = await boundLeaf(tree)
+    await addrIs(name.addr, '127.0.0.1:8001')
   })
 })
