@@ -360,9 +360,12 @@ export function consulNamer(options: ConsulNamerOptions = {}): ConsulNamer {
     close() {
       closed = true
       for (const stop of [...stops]) stop()
-      void client?.then((c) => {
-        if (c !== options.client) c.close()
-      })
+      void client?.then(
+        (c) => {
+          if (c !== options.client) c.close()
+        },
+        () => {}, // the client never loaded: nothing to close (lookups already failed with why)
+      )
     },
   }
 }

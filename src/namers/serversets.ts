@@ -147,8 +147,8 @@ type Client = zookeeper.Client
 interface Watch {
   /** Re-reads everything with this client (a new session, or a reconnect). */
   resync(client: Client): void
-  /** ZooKeeper cannot be reached (yet): a name never resolved fails. */
-  unavailable(error: ServersetError): void
+  /** ZooKeeper cannot be reached (yet), or its client is not installed: a name never resolved fails. */
+  unavailable(error: unknown): void
 }
 
 class Session {
@@ -188,7 +188,7 @@ class Session {
   add(watch: Watch): void {
     this.watches.add(watch)
     if (this.loadError !== undefined) {
-      watch.unavailable(new ServersetError(String((this.loadError as Error).message ?? this.loadError)))
+      watch.unavailable(this.loadError)
       return
     }
     if (this.client && this.connected) watch.resync(this.client)
@@ -212,9 +212,9 @@ class Session {
         if (this.closed) return
         this.connect(zkClient)
       } catch (error) {
+        // MissingDependencyError when node-zookeeper-client is not installed: names fail with it.
         this.loadError = error
-        const e = new ServersetError((error as Error).message, { cause: error })
-        for (const w of this.watches) w.unavailable(e)
+        for (const w of this.watches) w.unavailable(error)
       }
     })()
   }
