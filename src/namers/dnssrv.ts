@@ -89,7 +89,15 @@ const SRV_NAME =
 // "No such name" (NXDOMAIN) and "the name has no SRV record" (NOERROR, empty answer): both Neg.
 const NEGATIVE = new Set(['ENOTFOUND', 'ENODATA'])
 
-interface SrvRecord {
+/**
+ * One SRV record as `node:dns` returns it (`resolveSrv`).
+ *
+ * @example
+ * ```ts
+ * const r: SrvRecord = { name: 'a.example.org', port: 8080, priority: 0, weight: 10 }
+ * ```
+ */
+export interface SrvRecord {
   readonly name: string
   readonly port: number
   readonly priority: number

@@ -37,6 +37,7 @@ export {
   dnsServers,
   dnsSrvNamer,
   isSrvName,
+  type SrvRecord,
   srvAddresses,
 } from './dnssrv.js'
 export {
