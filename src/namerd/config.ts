@@ -17,6 +17,7 @@ import { Dtab } from '../naming/dtab.js'
 import type { Namer } from '../naming/namer.js'
 import { Path } from '../naming/path.js'
 import { transformNamer } from '../transformers/transformer.js'
+import { consulNamerKind, consulStoreKind, dnsSrvNamerKind, serversetsNamerKind } from './discovery-kinds.js'
 import { DEFAULT_MAX_BODY_BYTES } from './http/body.js'
 import {
   DEFAULT_SERVER_LIMITS,
@@ -145,6 +146,7 @@ export const defaultStoreKinds: readonly StoreKind[] = [
   etcdStoreKind,
   zkStoreKind,
   k8sStoreKind,
+  consulStoreKind,
 ]
 
 const prefixCodec = parsed<string>('a namer prefix', (u) => {
@@ -238,6 +240,9 @@ export const defaultNamerKinds: readonly NamerKind[] = [
   rewriteNamerKind,
   k8sNamerKind,
   k8sExternalNamerKind,
+  serversetsNamerKind,
+  dnsSrvNamerKind,
+  consulNamerKind,
 ]
 
 const ipCodec = nonEmptyString

@@ -48,6 +48,7 @@ export {
   type StoreKind,
   storeKind,
 } from './config.js'
+export { consulNamerKind, consulStoreKind, dnsSrvNamerKind, serversetsNamerKind } from './discovery-kinds.js'
 export { DEFAULT_MAX_BODY_BYTES, RequestBodyTooLarge, readBody } from './http/body.js'
 export {
   bareMediaType,

@@ -8,6 +8,38 @@
  * const namers = NamerRegistry.create().mount(fs.prefix, fs)
  * ```
  */
+
+export {
+  type ConsulHealthStatus,
+  type ConsulInstance,
+  type ConsulNamer,
+  type ConsulNamerOptions,
+  consulNamer,
+  parseConsulInstances,
+} from './consul.js'
+export {
+  blockingLoop,
+  type ConsulAnswer,
+  ConsulApiError,
+  type ConsulBackoff,
+  type ConsulClient,
+  type ConsulConnectionOptions,
+  type ConsulConsistency,
+  type ConsulQuery,
+  consulClient,
+  MAX_CONSUL_WAIT_MS,
+  nextIndex,
+} from './consul-api.js'
+export {
+  DnsSrvLookupError,
+  type DnsSrvNamer,
+  type DnsSrvNamerOptions,
+  dnsServers,
+  dnsSrvNamer,
+  isSrvName,
+  type SrvRecord,
+  srvAddresses,
+} from './dnssrv.js'
 export {
   type FsNamer,
   FsNamerFileError,
@@ -36,4 +68,13 @@ export {
   k8sWatchedResource,
   lineSplitter,
 } from './k8s-api.js'
+export { changesOnly, liveLookup } from './live.js'
 export { type RewriteNamerOptions, rewriteNamer } from './rewrite.js'
+export {
+  parseServersetMember,
+  type ServersetEndpoint,
+  ServersetError,
+  type ServersetsNamer,
+  type ServersetsNamerOptions,
+  serversetsNamer,
+} from './serversets.js'

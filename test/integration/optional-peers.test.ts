@@ -100,6 +100,54 @@ describe('optional peer dependencies', { timeout: 90_000 }, () => {
     )
   })
 
+  it('every core subpath loads without consul', async () => {
+    const imports = CORE.map((m) => `await import('./src/${m}.ts')`).join('; ')
+    const out = await withHidden('consul,etcd3,node-zookeeper-client', `${imports}; console.log('ok')`)
+    expect(out).toBe('ok')
+  })
+
+  it.each([
+    ['consul', 'consulNamer({ port: 1 })', 'the io.l5d.consul namer', '/dc1/web'],
+    [
+      'node-zookeeper-client',
+      "serversetsNamer({ zkAddrs: [{ host: '127.0.0.1', port: 1 }] })",
+      'the io.l5d.serversets namer',
+      '/a/b',
+    ],
+  ])('without %s, a lookup of its namer fails naming the package', async (pkg, make, feature, path) => {
+    const out = await withHidden(
+      pkg,
+      `import { consulNamer, serversetsNamer } from './src/namers/index.ts'
+       import { Path } from './src/naming/path.ts'
+       const namer = ${make}
+       const a = namer.lookup(Path.read('${path}'))
+       const s = await new Promise((resolve) => { const off = a.observe((s) => { if (s.kind === 'failed') { resolve(s); queueMicrotask(() => off()) } }) })
+       namer.close()
+       console.log(JSON.stringify({ name: s.error.name, pkg: s.error.packageName, message: s.error.message }))`,
+    )
+    expect(JSON.parse(out)).toEqual({
+      name: 'MissingDependencyError',
+      pkg,
+      message: `${feature} needs the package "${pkg}": npm install ${pkg}`,
+    })
+  })
+
+  it('without consul, the io.l5d.consul store refuses writes naming the package', async () => {
+    const out = await withHidden(
+      'consul',
+      `import { consulDtabStore } from './src/namerd/store/consul.ts'
+       import { Dtab } from './src/naming/dtab.ts'
+       const store = consulDtabStore({ port: 1 })
+       try { await store.put('default', Dtab.read('/a=>/b')); console.log('written') }
+       catch (e) { console.log(JSON.stringify({ name: e.name, message: e.message })) }
+       await store.close()`,
+    )
+    expect(JSON.parse(out)).toEqual({
+      name: 'MissingDependencyError',
+      message: 'the io.l5d.consul dtab store needs the package "consul": npm install consul',
+    })
+  })
+
   it('a namerd config with io.l5d.etcd says which package to install', async () => {
     const out = await withHidden(
       'etcd3',

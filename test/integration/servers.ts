@@ -84,7 +84,7 @@ function alive(pid: number): boolean {
  */
 function reapOrphans(): void {
   for (const name of readdirSync(tmpdir())) {
-    if (!/^switchboard-(etcd|zk)-/.test(name)) continue
+    if (!/^switchboard-(etcd|zk|dnsmasq)-/.test(name)) continue
     const dir = join(tmpdir(), name)
     let owner: { owner: number; server?: number }
     try {
@@ -480,4 +480,107 @@ export async function tcpProxy(targetPort: number): Promise<TcpProxy> {
     },
     close: stop,
   }
+}
+
+/** A SRV record served by a test DNS server: `<name> SRV <priority> <weight> <port> <target>`. */
+export interface SrvRecordSpec {
+  readonly name: string
+  readonly target: string
+  readonly port: number
+  readonly priority?: number
+  readonly weight?: number
+}
+
+/** A test dnsmasq: its records can be replaced (which restarts it on the same port). */
+export interface DnsServer extends TestServer {
+  /** Replaces the SRV and A records and restarts dnsmasq with them. */
+  setRecords(records: { srv?: readonly SrvRecordSpec[]; a?: Readonly<Record<string, string>> }): Promise<void>
+}
+
+/** The dnsmasq binary: `$DNSMASQ_BIN`, else Debian's, else a clear error. */
+export function dnsmasqBinary(): string {
+  const file = process.env['DNSMASQ_BIN'] ?? findOnPath('dnsmasq') ?? '/usr/sbin/dnsmasq'
+  if (!existsSync(file)) {
+    throw new Error(
+      "dnsmasq not found: the DNS integration tests need a real DNS server. Install Debian's dnsmasq " +
+        'package (`apt-get install -y dnsmasq`, as .ci/run does) or set DNSMASQ_BIN.',
+    )
+  }
+  return file
+}
+
+/** Asks a DNS server on 127.0.0.1:port for a name's A record; resolves true if it answers at all. */
+async function dnsAnswers(port: number): Promise<boolean> {
+  const { Resolver } = await import('node:dns/promises')
+  const r = new Resolver({ timeout: 500, tries: 1 })
+  r.setServers([`127.0.0.1:${port}`])
+  try {
+    await r.resolve4('ready.test')
+    return true
+  } catch (e) {
+    return (e as { code?: string }).code === 'ENOTFOUND' || (e as { code?: string }).code === 'ENODATA'
+  }
+}
+
+/**
+ * Starts dnsmasq as an authoritative-only server for the `test` domain (and `localDomains`) on a free loopback port
+ * (UDP and TCP), in a new temp folder, with no upstream servers and no /etc/hosts: names under
+ * `test` that it has no record for are NXDOMAIN. Records are given on its command line; changing
+ * them restarts it on the same port.
+ *
+ * @example
+ * ```ts
+ * const dns = await startDnsmasq({ srv: [{ name: '_http._tcp.web.test', target: 'a.web.test', port: 8080 }], a: { 'a.web.test': '127.0.0.2' } })
+ * dnsSrvNamer({ dnsHosts: [dns.address] })
+ * await dns.close()
+ * ```
+ */
+export async function startDnsmasq(
+  records: { srv?: readonly SrvRecordSpec[]; a?: Readonly<Record<string, string>> } = {},
+  options: { localDomains?: readonly string[] } = {},
+): Promise<DnsServer> {
+  const file = dnsmasqBinary()
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-dnsmasq-'))
+  const port = await freePort()
+  let current = records
+  const args = () => [
+    '--keep-in-foreground',
+    '--conf-file=/dev/null',
+    `--port=${port}`,
+    '--listen-address=127.0.0.1',
+    '--bind-interfaces',
+    '--no-resolv',
+    '--no-hosts',
+    '--no-negcache',
+    '--local=/test/',
+    ...(options.localDomains ?? []).map((d) => `--local=/${d}/`),
+    `--pid-file=${join(dir, 'dnsmasq.pid')}`,
+    '--user=root',
+    '--log-facility=-',
+    `--host-record=ready.test,127.0.0.1`,
+    ...(current.srv ?? []).map(
+      (r) => `--srv-host=${r.name},${r.target},${r.port},${r.priority ?? 0},${r.weight ?? 0}`,
+    ),
+    ...Object.entries(current.a ?? {}).map(([name, ip]) => `--host-record=${name},${ip}`),
+  ]
+  const server = new ProcessServer(
+    'dnsmasq',
+    port,
+    dir,
+    () => ({ file, args: args() }),
+    () => dnsAnswers(port),
+  )
+  try {
+    await server.start()
+  } catch (e) {
+    await server.close()
+    throw e
+  }
+  return Object.assign(server, {
+    async setRecords(next: { srv?: readonly SrvRecordSpec[]; a?: Readonly<Record<string, string>> }) {
+      current = next
+      await server.stop()
+      await server.start()
+    },
+  })
 }

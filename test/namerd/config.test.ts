@@ -162,8 +162,8 @@ interfaces:
     expect(problems('interfaces: [{kind: io.l5d.httpController}]')).toEqual([
       'storage: expected a storage object, found nothing',
     ])
-    expect(problems('storage: {kind: io.l5d.consul}\ninterfaces: [{kind: io.l5d.httpController}]')).toEqual([
-      'storage.kind: unknown kind "io.l5d.consul" (known kinds: io.l5d.inMemory, switchboard.file, io.l5d.etcd, io.l5d.zk, io.l5d.k8s)',
+    expect(problems('storage: {kind: io.l5d.nope}\ninterfaces: [{kind: io.l5d.httpController}]')).toEqual([
+      'storage.kind: unknown kind "io.l5d.nope" (known kinds: io.l5d.inMemory, switchboard.file, io.l5d.etcd, io.l5d.zk, io.l5d.k8s, io.l5d.consul)',
     ])
   })
 

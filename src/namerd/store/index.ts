@@ -1,5 +1,11 @@
 export { type BackoffBounds, type ReconnectBackoff, reconnectBackoff } from './backoff.js'
 export {
+  type ConsulDtabStoreOptions,
+  consulDtabStore,
+  consulVersion,
+  consulVersionOf,
+} from './consul.js'
+export {
   DtabFileInvalid,
   type FileDtabStore,
   type FileDtabStoreOptions,
