@@ -75,25 +75,34 @@ describe('composition order', () => {
     expect(stats.counterValue('failure_accrual/removals')).toBe(1)
   })
 
-  it('a timeout above failure accrual (the total one) is not the endpoint’s fault', async () => {
-    const clock = manualClock()
-    const hang = Svc.of((_: string, signal?: AbortSignal) => {
-      return new Promise<string>((_, reject) =>
-        signal?.addEventListener('abort', () => reject(signal.reason)),
+  it('an attempt a timeout above abandons counts against the endpoint; a caller’s own abort does not', async () => {
+    const run = async (options: { countAbandoned?: boolean }, abort: 'timeout' | 'caller') => {
+      const clock = manualClock()
+      const hang = Svc.of((_: string, signal?: AbortSignal) => {
+        return new Promise<string>((_, reject) =>
+          signal?.addEventListener('abort', () => reject(signal.reason)),
+        )
+      })
+      const endpoint = failureAccrual<string, string>({
+        policy: consecutiveFailures(1, Backoff.constant(1000)),
+        scheduler: clock,
+        ...options,
+      })(hang)
+      const total = totalTimeout<string, string>({ timeoutMs: 100, scheduler: clock, wallClock: clock })(
+        endpoint,
       )
-    })
-    const endpoint = failureAccrual<string, string>({
-      policy: consecutiveFailures(1, Backoff.constant(1000)),
-      scheduler: clock,
-    })(hang)
-    const total = totalTimeout<string, string>({ timeoutMs: 100, scheduler: clock, wallClock: clock })(
-      endpoint,
-    )
-    const p = quiet(total('x'))
-    clock.advance(100)
-    await p
-    await tick()
-    expect(endpoint.status).toBe('open') // the caller's signal aborted: ignored
+      const caller = new AbortController()
+      const p = quiet(total('x', caller.signal))
+      if (abort === 'timeout') clock.advance(100)
+      else caller.abort()
+      await p
+      await tick()
+      return endpoint.status
+    }
+    // Finagle sees the hanging endpoint's request fail when the total timeout gives up on it.
+    expect(await run({}, 'timeout')).toBe('busy')
+    expect(await run({ countAbandoned: false }, 'timeout')).toBe('open')
+    expect(await run({}, 'caller')).toBe('open')
   })
 
   it('retries sit above the balancer: each retry picks a node again and lands on a healthy one', async () => {
