@@ -44,6 +44,8 @@ export interface RoutedRequest extends HttpRequest {
   readonly deadline: Deadline | undefined
   /** The spans of this request, when the client traces. */
   readonly trace?: RequestTrace | undefined
+  /** Told which bound name each attempt goes to (see `client.route`). */
+  readonly info?: { name?: NameBound } | undefined
 }
 
 /**
@@ -330,6 +332,7 @@ class PathStack {
     }
     const client = this.clientFor(name)
     req.trace?.bound(client.id)
+    if (req.info) req.info.name = name
     if (this.env.dstHeaders) {
       const h = req.headers
       h[L5dHeaders.dstClient] = client.id
