@@ -10,6 +10,15 @@
  */
 export { type AccessLogEntry, accessLogLine } from './access-log.js'
 export {
+  type LinkerAdminSpec,
+  type LinkerKinds,
+  type LinkerRouterSpec,
+  type LinkerSpec,
+  linkerConfigCodec,
+  readLinkerConfig,
+  type ServerSpec,
+} from './config.js'
+export {
   errorResponseOf,
   type FailureContext,
   type RouterErrorResponse,
@@ -18,6 +27,8 @@ export {
   showDuration,
 } from './errors.js'
 export { appendVia, stripHopByHop, stripL5dHeaders, viaDepth } from './headers.js'
+export { type CreateLinkerOptions, createLinker, type Linker, type LinkerServer } from './linker.js'
+export { kindRegistry, loadPlugins, PluginError, type PluginRegistry } from './plugins.js'
 export {
   type CreateRouterOptions,
   createRouter,
