@@ -165,7 +165,6 @@ const serverCodec = struct('a server object', {}, serverFields)
 
 /** The keys of a router object that the server side reads; the rest go to the client's codec. */
 const routerOnlyFields = {
-  protocol: t.string,
   label: nonEmptyString,
   servers: t.array(t.unknown),
   announcers: t.array(t.unknown),
