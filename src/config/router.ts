@@ -25,7 +25,7 @@ import {
   staticIdentifier,
 } from '../http/identifiers.js'
 import { ingressIdentifier } from '../http/ingress.js'
-import type { ClientParams, PerName, RetriesParams, ServiceParams } from '../http/params.js'
+import type { ClientParams, ClientTlsParams, PerName, RetriesParams, ServiceParams } from '../http/params.js'
 import { consecutiveFailures, successRate, successRateWindowed } from '../liveness/policy.js'
 import { namerdInterpreter } from '../namerd/client/interpreter.js'
 import { meshInterpreter } from '../namerd/client/mesh.js'
@@ -414,7 +414,57 @@ const poolCodec = new t.Type<ConnectionPoolOptions, unknown, unknown>(
   (a) => a,
 )
 
+const clientTlsCodec = new t.Type<ClientTlsParams, unknown, unknown>(
+  'a client tls object',
+  (u): u is ClientTlsParams => typeof u === 'object' && u !== null,
+  (u, c) => {
+    const r = struct(
+      'a client tls object',
+      {},
+      {
+        enabled: t.boolean,
+        commonName: nonEmptyString,
+        disableValidation: t.boolean,
+        trustCerts: t.array(nonEmptyString),
+        trustCertsBundle: nonEmptyString,
+        clientAuth: struct(
+          'a clientAuth object',
+          { certPath: nonEmptyString, keyPath: nonEmptyString },
+          { intermediateCertsPath: nonEmptyString },
+        ),
+        protocols: t.array(nonEmptyString),
+      },
+    ).validate(u, c)
+    if (isLeft(r)) return r
+    const x = r.right
+    if (x.trustCerts !== undefined && x.trustCertsBundle !== undefined)
+      return t.failure(
+        u,
+        c,
+        'Both trustCerts and trustCertsBundle have been set. Please use only trustCertsBundle.',
+      )
+    if (x.enabled !== false && !x.disableValidation && x.commonName === undefined)
+      return t.failure(u, c, 'tls is configured with validation but `commonName` is not set')
+    if (x.disableValidation && x.clientAuth !== undefined)
+      return t.failure(u, c, 'disableValidation cannot be combined with clientAuth')
+    return t.success(
+      withoutUndefined({
+        enabled: x.enabled,
+        commonName: x.commonName,
+        disableValidation: x.disableValidation,
+        trustCerts: x.trustCerts,
+        trustCertsBundle: x.trustCertsBundle,
+        clientAuth: x.clientAuth
+          ? { certPath: x.clientAuth.certPath, keyPath: x.clientAuth.keyPath }
+          : undefined,
+      }),
+    )
+  },
+  (a) => a,
+)
+
 const clientFields = {
+  tls: clientTlsCodec,
   loadBalancer: byKind('a loadBalancer object', balancerKinds),
   failureAccrual: byKind('a failureAccrual object', accrualKinds),
   failFast: t.boolean,

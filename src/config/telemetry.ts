@@ -129,4 +129,3 @@ export function telemetryCodec(kinds: readonly TelemeterKind[]): t.Type<Telemetr
 
 /** linkerd's `usage:` block: accepted and never acted on (switchboard sends nothing anywhere). */
 export const usageCodec = struct('a usage object', {}, { orgId: t.string, enabled: t.boolean })
-

@@ -144,7 +144,10 @@ class BoundClient {
     const pool = params.hostConnectionPool ?? {}
     let size = () => 0
     const connect = (address: Address): Service<RoutedRequest, HttpResponse> => {
-      const endpoint = env.endpoint(address, { ...pool, stats })
+      const endpoint = env.endpoint(
+        address,
+        params.tls ? { ...pool, stats, tls: params.tls } : { ...pool, stats },
+      )
       const filters: Filter<RoutedRequest, HttpResponse>[] = []
       if (accrualPolicy !== null)
         filters.push(

@@ -267,7 +267,13 @@ const positiveInt = parsed<number>('a positive integer', (u) =>
 export const serverTlsCodec = struct(
   'a server tls object',
   { certPath: nonEmptyString, keyPath: nonEmptyString },
-  { caCertPath: nonEmptyString, ciphers: t.array(nonEmptyString), requireClientAuth: t.boolean },
+  {
+    caCertPath: nonEmptyString,
+    intermediateCertsPath: nonEmptyString,
+    ciphers: t.array(nonEmptyString),
+    protocols: t.array(nonEmptyString),
+    requireClientAuth: t.boolean,
+  },
 )
 
 /** linkerd's `socketOptions` block (Finagle's listener socket options). */

@@ -208,6 +208,8 @@ const CLIENT_KEYS = new Set([
   'service',
 ])
 
+const ROUTER_KEYS = ['protocol', ...Object.keys(routerOnlyFields), ...CLIENT_KEYS]
+
 const PROTOCOL_PORTS: Record<string, number> = {
   http: 4140,
   h2: 4142,
@@ -226,24 +228,30 @@ function routerCodec(kinds: LinkerKinds, namers: readonly RouterNamerSpec[]) {
       if (typeof u !== 'object' || u === null || Array.isArray(u))
         return t.failure(u, c, `expected a router object, found ${showFound(u)}`)
       const input = u as Record<string, unknown>
-      const mine: Record<string, unknown> = {}
-      const theirs: Record<string, unknown> = {}
-      for (const [k, v] of Object.entries(input)) (CLIENT_KEYS.has(k) ? theirs : mine)[k] = v
-      const errors: t.Errors = []
-      const r = own.validate(mine, c)
-      if (isLeft(r)) errors.push(...r.left)
       const protocol = input['protocol']
       if (typeof protocol === 'string' && protocol !== 'http') {
+        // Another protocol's router: its own keys are not checked, the protocol is the problem.
         const why =
           protocol in PROTOCOL_PORTS
             ? `protocol ${protocol} is not supported (switchboard routes HTTP/1.1: protocol http)`
             : `unknown protocol ${JSON.stringify(protocol)} (known: http; linkerd's h2, thrift, mux, thriftmux are not supported)`
-        errors.push({
-          value: protocol,
-          context: t.appendContext(c, 'protocol', t.string, protocol),
-          message: why,
-        })
+        return t.failure(protocol, t.appendContext(c, 'protocol', t.string, protocol), why)
       }
+      const mine: Record<string, unknown> = {}
+      const theirs: Record<string, unknown> = {}
+      const errors: t.Errors = []
+      for (const [k, v] of Object.entries(input)) {
+        if (CLIENT_KEYS.has(k)) theirs[k] = v
+        else if (k === 'protocol' || Object.hasOwn(routerOnlyFields, k)) mine[k] = v
+        else
+          errors.push({
+            value: v,
+            context: t.appendContext(c, k, t.never, v),
+            message: `unknown field (known fields: ${ROUTER_KEYS.join(', ')})`,
+          })
+      }
+      const r = own.validate(mine, c)
+      if (isLeft(r)) errors.push(...r.left)
       // The client side is decoded as an http router, whatever the protocol (so its kinds are checked too).
       if (theirs['namers'] !== undefined)
         errors.push({

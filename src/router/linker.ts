@@ -98,7 +98,16 @@ function startServer(
       : (createTlsServer(
           {
             ...options,
-            cert: readPem('certPath', tls.certPath),
+            cert:
+              tls.intermediateCertsPath === undefined
+                ? readPem('certPath', tls.certPath)
+                : Buffer.concat([
+                    readPem('certPath', tls.certPath),
+                    readPem('intermediateCertsPath', tls.intermediateCertsPath),
+                  ]),
+            ...(tls.protocols !== undefined && tls.protocols.length > 0
+              ? { minVersion: [...tls.protocols].sort()[0] as 'TLSv1.2' }
+              : {}),
             key: readPem('keyPath', tls.keyPath),
             ...(tls.caCertPath !== undefined ? { ca: readPem('caCertPath', tls.caCertPath) } : {}),
             ...(tls.ciphers !== undefined ? { ciphers: tls.ciphers.join(':') } : {}),
