@@ -27,8 +27,11 @@ const seconds = flag('--seconds', 5)
 const inflight = 50
 const children: ChildProcess[] = []
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-router-bench-'))
+let nginxChild: ChildProcess | undefined
 const cleanup = () => {
-  for (const c of children) c.kill('SIGKILL')
+  // nginx's master stops its workers on SIGTERM (a SIGKILLed master would orphan them).
+  nginxChild?.kill('SIGTERM')
+  for (const c of children) if (c !== nginxChild) c.kill('SIGKILL')
   rmSync(dir, { recursive: true, force: true })
 }
 process.on('exit', cleanup)
@@ -89,7 +92,8 @@ writeFileSync(
   join(dir, 'nginx.conf'),
   `worker_processes 1;\ndaemon off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/nginx-error.log;\nevents { worker_connections 1024; }\nhttp {\n  access_log off;\n  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;\n  upstream bench { ${ports.map((p) => `server 127.0.0.1:${p};`).join(' ')} keepalive 64; }\n  server {\n    listen 127.0.0.1:${nginxPort};\n    location / { proxy_pass http://bench; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; }\n  }\n}\n`,
 )
-const nginx = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'inherit' })
+const nginx = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' })
+nginxChild = nginx
 children.push(nginx)
 await new Promise((r) => setTimeout(r, 500))
 
@@ -186,4 +190,5 @@ if (json) console.log(JSON.stringify(result))
 else console.log(JSON.stringify(result, null, 2))
 for (const pool of Object.values(pools)) await pool.close()
 cleanup()
+await new Promise((r) => setTimeout(r, 300))
 process.exit(0)
