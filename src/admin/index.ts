@@ -7,6 +7,8 @@
  * import { sharedAdminHandler } from 'switchboard/admin'
  * ```
  */
+
+export { l5dDashboard } from './dashboard.js'
 export {
   type AdminRoute,
   type AdminSecurity,

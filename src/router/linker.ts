@@ -9,6 +9,7 @@ import {
 import { createServer as createTlsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import { isLeft } from 'fp-ts/lib/Either.js'
+import { l5dDashboard } from '../admin/dashboard.js'
 import { type AdminRoute, sendText, sharedAdminHandler } from '../admin/handler.js'
 import type { Telemeter } from '../config/telemetry.js'
 import { type Scheduler, systemScheduler } from '../core/clock.js'
@@ -368,13 +369,25 @@ export async function createLinker(
           sendText(res, status, body, type)
         }
     }
-    const handler = sharedAdminHandler({
+    const shared = sharedAdminHandler({
       stats,
       config: raw,
       onShutdown: () => void close(),
       routes,
       security: spec.admin.security,
     })
+    // linkerd's dashboard at `/` (and `/delegator`, `/files/*`), unless the ui category is off.
+    const uiOn = spec.admin.security.uiEnabled
+    const handler: RequestListener = (req, res) => {
+      const path = (req.url ?? '/').split('?')[0]!
+      if (
+        uiOn &&
+        !spec.admin.security.pathBlacklist.some((r) => r.test(path)) &&
+        l5dDashboard(req, res, path)
+      )
+        return
+      shared(req, res)
+    }
     admin = await startServer(
       handler,
       {
