@@ -79,13 +79,12 @@ const l5dAddress = await new Promise<string>((resolve, reject) => {
 const { port: proxyPort } = (await forked('./router/http-proxy.ts', ports.map(String))) as { port: number }
 
 // nginx: one worker, upstream keep-alive, in the temp dir.
+const { createServer: createNetServer } = await import('node:net')
 const nginxPort = await new Promise<number>((resolve) => {
-  import('node:net').then(({ createServer }) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port
-      s.close(() => resolve(p))
-    })
+  const s = createNetServer()
+  s.listen(0, '127.0.0.1', () => {
+    const p = (s.address() as { port: number }).port
+    s.close(() => resolve(p))
   })
 })
 writeFileSync(
