@@ -22,7 +22,7 @@ const LINKERD: Record<string, Expected> = {
       'tracers',
       'namers[1].kind',
       'namers[2].kind',
-      'namers[3].kind',
+      // namers[3] is io.l5d.k8s: accepted since the k8s namer kind landed.
       'namers[4].kind',
       'routers[0].failFast',
       'routers[0].timeoutMs',
