@@ -92,13 +92,13 @@ describe('l5d command line', () => {
     const bad = join(dir, 'bad.yaml')
     await writeFile(
       bad,
-      'routers:\n- protocol: thrift\n  servers: [{port: 1}]\n- protocol: http\n  servers: [{port: 2, ip: 1}]\nnamers:\n- kind: io.l5d.k8s\n',
+      'routers:\n- protocol: thrift\n  servers: [{port: 1}]\n- protocol: http\n  servers: [{port: 2, ip: 1}]\nnamers:\n- kind: io.l5d.marathon\n',
     )
     const no = await runL5d(['-validate', bad])
     expect(no.code).toBe(1)
     expect(no.stderr).toContain('routers[0].protocol: protocol thrift is not supported')
     expect(no.stderr).toContain('routers[1].servers[0].ip: expected a non-empty string, found 1')
-    expect(no.stderr).toContain('namers[0].kind: unknown kind "io.l5d.k8s"')
+    expect(no.stderr).toContain('namers[0].kind: unknown kind "io.l5d.marathon"')
     const missing = await runL5d([join(dir, 'nope.yaml')])
     expect(missing.code).toBe(1)
     expect(missing.stderr).toContain('config is not a file:')
