@@ -105,17 +105,6 @@ export function metricsTree(
   return root
 }
 
-function sorted(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sorted)
-  if (typeof value === 'object' && value !== null)
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, sorted((value as Record<string, unknown>)[k])]),
-    )
-  return value
-}
-
 const UI = [
   /^\/$/,
   /^\/files\/.*$/,
