@@ -336,7 +336,7 @@ describe('createRouter: error responses (spec router §4, byte for byte)', () =>
     }
   })
 
-  it('502 when binding does not finish within bindingTimeoutMs', async () => {
+  it('502 "Unable to route request!" for a name under an unknown namer prefix (a negative binding)', async () => {
     const p = await proxy('/svc/slow => /#/io.l5d.nowhere/slow', {}, '')
     try {
       const rep = await call(`${p.url}/`, { headers: { host: 'slow' } })
