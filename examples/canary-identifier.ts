@@ -3,21 +3,14 @@
 // (Host → /svc/<host>), where the dtab splits traffic 1:9 between canary and stable.
 //
 //   npx tsx examples/canary-identifier.ts
+// As an l5d plugin with a linkerd config: examples/plugins/canary-identifier.ts + examples/l5d/canary.yaml.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createClient, headerToken, headerValue, type Identifier, Unidentified } from '../src/http/index.js'
-import { Path } from '../src/naming/index.js'
+import { createClient, headerToken } from '../src/http/index.js'
+import { canaryIdentifier } from './plugins/canary-identifier.js'
 
-/** `/svc/enabled/<host>` or `/svc/disabled/<host>` when the header names this host; else unidentified. */
-const canaryIdentifier: Identifier = (req) => {
-  const host = headerValue(req.headers, 'host')
-  if (!host) return Unidentified.of('Host header is absent')
-  for (const entry of (headerValue(req.headers, 'x-service-mesh-canary') ?? '').split(',')) {
-    const [service, state] = entry.trim().split('=')
-    if (service === host && (state === 'enabled' || state === 'disabled')) return Path.of('svc', state, host)
-  }
-  return Unidentified.of(`no canary choice for ${host}`)
-}
+// The same identifier the l5d plugin registers (examples/plugins/canary-identifier.ts).
+const identifier = canaryIdentifier()
 
 /** The dtab: opted in → canary, opted out → stable, everyone else 1 in 10 to the canary. */
 function canaryDtab(canary: string, stable: string): string {
@@ -37,7 +30,7 @@ async function backend(name: string): Promise<{ server: Server; path: string }> 
 const [canary, stable] = await Promise.all([backend('canary'), backend('stable')])
 const client = createClient({
   dtab: canaryDtab(canary.path, stable.path),
-  identifier: [canaryIdentifier, headerToken()],
+  identifier: [identifier, headerToken()],
 })
 
 async function tally(n: number, headers: Record<string, string> = {}): Promise<string> {

@@ -104,6 +104,7 @@ export async function namerdMain(
     io.stderr(spec.left.message)
     return { exitCode: 1 }
   }
+  for (const w of spec.right.warnings ?? []) io.stderr(`warning: ${w}`)
   if (validate) {
     io.stdout(`${name}: configuration is valid`)
     return { exitCode: 0 }

@@ -22,15 +22,36 @@ export {
 } from './decode.js'
 export { isSecretField, REDACTED, type RedactOptions, redactConfig } from './redact.js'
 export {
+  type ClassifierKind,
   type ConfigClientOptions,
+  configKind,
   createClientFromConfig,
+  defaultTransformerKinds,
   dtabCodec,
+  type IdentifierKind,
+  type IdentifierOf,
+  type InterpreterKind,
   type InterpreterSpec,
+  namersCodecOf,
   pathCodec,
   type RouterKinds,
   type RouterNamerSpec,
   type RouterSpec,
   readRouterConfig,
   routerConfigCodec,
+  type TransformerKind,
   transformersCodec,
+  transformersCodecOf,
 } from './router.js'
+export {
+  defaultTelemeterKinds,
+  OBSERVE_ONLY_TELEMETERS,
+  prometheusTelemeterKind,
+  type Telemeter,
+  type TelemeterContext,
+  type TelemeterKind,
+  type TelemeterSpec,
+  type TelemetrySpec,
+  telemetryCodec,
+  usageCodec,
+} from './telemetry.js'

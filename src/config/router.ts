@@ -25,7 +25,7 @@ import {
   staticIdentifier,
 } from '../http/identifiers.js'
 import { ingressIdentifier } from '../http/ingress.js'
-import type { ClientParams, PerName, RetriesParams, ServiceParams } from '../http/params.js'
+import type { ClientParams, ClientTlsParams, PerName, RetriesParams, ServiceParams } from '../http/params.js'
 import { consecutiveFailures, successRate, successRateWindowed } from '../liveness/policy.js'
 import { namerdInterpreter } from '../namerd/client/interpreter.js'
 import { meshInterpreter } from '../namerd/client/mesh.js'
@@ -73,8 +73,23 @@ const problem = (message: string): Problem => ({ [PROBLEM]: message })
 
 /**
  * A plugin kind of the router config: `kind` plus its own fields (`experimental` is always
- * accepted), built into a value once decoded. `build` may refuse a combination with a `problem`.
+ * accepted), built into a value once decoded. `build` may refuse a combination by throwing; the
+ * message becomes the problem reported at that field.
+ *
+ * @example
+ * ```ts
+ * const canary = configKind('io.buoyant.canary', { header: t.string }, {}, (c) => (prefix) => myIdentifier(c.header, prefix))
+ * ```
  */
+export function configKind<A, R extends Props, O extends Props>(
+  name: string,
+  required: R,
+  optional: O,
+  build: (fields: Fields<R, O>) => A,
+): ConfigKind<A> {
+  return kind(name, required, optional, build) as ConfigKind<A>
+}
+
 function kind<A, R extends Props, O extends Props>(
   name: string,
   required: R,
@@ -188,13 +203,27 @@ const transformerKinds: ConfigKind<Transformer>[] = [
   ),
 ]
 
+/** A transformer kind: `kind` plus its fields, decoded into a `Transformer`. */
+export type TransformerKind = ConfigKind<Transformer>
+
+/** The transformer kinds known out of the box (port, localhost, specificHost, replace, const). */
+export const defaultTransformerKinds: readonly TransformerKind[] = transformerKinds
+
+/** `transformers:` with extra kinds (a plugin's) besides the built-in ones. */
+export function transformersCodecOf(extra: readonly TransformerKind[] = []) {
+  return t.array(byKind('a transformer object', [...transformerKinds, ...extra]))
+}
+
 /** `transformers:` — a list of transformer objects by `kind`. */
-export const transformersCodec = t.array(byKind('a transformer object', transformerKinds))
+export const transformersCodec = transformersCodecOf()
 
 // --- identifiers ---------------------------------------------------------------------------------
 
 /** An identifier still waiting for the router's `dstPrefix`. */
-type IdentifierOf = (prefix: Path) => Identifier
+export type IdentifierOf = (prefix: Path) => Identifier
+
+/** An identifier kind: `kind` plus its fields, decoded into an identifier for a `dstPrefix`. */
+export type IdentifierKind = ConfigKind<IdentifierOf>
 
 const identifierKinds: ConfigKind<IdentifierOf>[] = [
   kind(
@@ -250,16 +279,21 @@ const identifierKinds: ConfigKind<IdentifierOf>[] = [
       }),
   ),
 ]
-const identifierCodec = byKind('an identifier object', identifierKinds)
-const identifiersCodec = new t.Type<IdentifierOf[], unknown, unknown>(
-  'identifiers',
-  (u): u is IdentifierOf[] => Array.isArray(u),
-  (u, c) =>
-    Array.isArray(u) ? t.array(identifierCodec).validate(u, c) : t.array(identifierCodec).validate([u], c),
-  (a) => a,
-)
+const identifiersCodec = (extra: readonly IdentifierKind[]) => {
+  const identifierCodec = byKind('an identifier object', [...identifierKinds, ...extra])
+  return new t.Type<IdentifierOf[], unknown, unknown>(
+    'identifiers',
+    (u): u is IdentifierOf[] => Array.isArray(u),
+    (u, c) =>
+      Array.isArray(u) ? t.array(identifierCodec).validate(u, c) : t.array(identifierCodec).validate([u], c),
+    (a) => a,
+  )
+}
 
 // --- classifiers, balancers, failure accrual, backoff ---------------------------------------------
+
+/** A response classifier kind. */
+export type ClassifierKind = ConfigKind<HttpClassifier>
 
 const classifierKinds: ConfigKind<HttpClassifier>[] = (
   [
@@ -380,7 +414,57 @@ const poolCodec = new t.Type<ConnectionPoolOptions, unknown, unknown>(
   (a) => a,
 )
 
+const clientTlsCodec = new t.Type<ClientTlsParams, unknown, unknown>(
+  'a client tls object',
+  (u): u is ClientTlsParams => typeof u === 'object' && u !== null,
+  (u, c) => {
+    const r = struct(
+      'a client tls object',
+      {},
+      {
+        enabled: t.boolean,
+        commonName: nonEmptyString,
+        disableValidation: t.boolean,
+        trustCerts: t.array(nonEmptyString),
+        trustCertsBundle: nonEmptyString,
+        clientAuth: struct(
+          'a clientAuth object',
+          { certPath: nonEmptyString, keyPath: nonEmptyString },
+          { intermediateCertsPath: nonEmptyString },
+        ),
+        protocols: t.array(nonEmptyString),
+      },
+    ).validate(u, c)
+    if (isLeft(r)) return r
+    const x = r.right
+    if (x.trustCerts !== undefined && x.trustCertsBundle !== undefined)
+      return t.failure(
+        u,
+        c,
+        'Both trustCerts and trustCertsBundle have been set. Please use only trustCertsBundle.',
+      )
+    if (x.enabled !== false && !x.disableValidation && x.commonName === undefined)
+      return t.failure(u, c, 'tls is configured with validation but `commonName` is not set')
+    if (x.disableValidation && x.clientAuth !== undefined)
+      return t.failure(u, c, 'disableValidation cannot be combined with clientAuth')
+    return t.success(
+      withoutUndefined({
+        enabled: x.enabled,
+        commonName: x.commonName,
+        disableValidation: x.disableValidation,
+        trustCerts: x.trustCerts,
+        trustCertsBundle: x.trustCertsBundle,
+        clientAuth: x.clientAuth
+          ? { certPath: x.clientAuth.certPath, keyPath: x.clientAuth.keyPath }
+          : undefined,
+      }),
+    )
+  },
+  (a) => a,
+)
+
 const clientFields = {
+  tls: clientTlsCodec,
   loadBalancer: byKind('a loadBalancer object', balancerKinds),
   failureAccrual: byKind('a failureAccrual object', accrualKinds),
   failFast: t.boolean,
@@ -389,7 +473,7 @@ const clientFields = {
   hostConnectionPool: poolCodec,
 }
 
-const serviceFields = {
+const serviceFields = (extra: readonly ClassifierKind[]) => ({
   totalTimeoutMs: nonNegative,
   retries: new t.Type<RetriesParams, unknown, unknown>(
     'a retries object',
@@ -400,8 +484,8 @@ const serviceFields = {
     },
     (a) => a,
   ),
-  responseClassifier: byKind('a responseClassifier object', classifierKinds),
-}
+  responseClassifier: byKind('a responseClassifier object', [...classifierKinds, ...extra]),
+})
 
 function withoutUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
@@ -456,7 +540,11 @@ export interface RouterNamerSpec {
   make(context: PluginContext): Namer & { close?(): void | Promise<void> }
 }
 
-function namerCodec(kinds: readonly NamerKind[]): t.Type<RouterNamerSpec, unknown, unknown> {
+function namerCodec(
+  kinds: readonly NamerKind[],
+  transformers: readonly TransformerKind[] = [],
+): t.Type<RouterNamerSpec, unknown, unknown> {
+  const transformersCodec = transformersCodecOf(transformers)
   const inner = byKind('a namer object', kinds)
   return new t.Type<RouterNamerSpec, unknown, unknown>(
     'a namer object',
@@ -597,7 +685,10 @@ const meshInterpreterKind = kind(
   },
 )
 
-const interpreterKinds: ConfigKind<InterpreterSpec>[] = [
+/** An interpreter kind: `kind` plus its fields (a plugin's interpreter adds `transformers` itself). */
+export type InterpreterKind = ConfigKind<InterpreterSpec>
+
+const interpreterKinds = (transformersCodec: ReturnType<typeof transformersCodecOf>): InterpreterKind[] => [
   kind('default', {}, { transformers: transformersCodec }, (c) => ({
     kind: 'default',
     transformers: c.transformers ?? [],
@@ -654,24 +745,39 @@ export interface RouterSpec {
   >
 }
 
-/** Which plugin kinds a router config may use. */
+/**
+ * Which plugin kinds a router config may use: the namers replace the default list; identifiers,
+ * transformers, classifiers and interpreters are added to the built-in ones.
+ */
 export interface RouterKinds {
-  /** Default: namerd's (`io.l5d.fs`). */
+  /** Default: namerd's (`io.l5d.fs`, `io.l5d.rewrite`). */
   readonly namers?: readonly NamerKind[] | undefined
+  readonly identifiers?: readonly IdentifierKind[] | undefined
+  readonly transformers?: readonly TransformerKind[] | undefined
+  readonly classifiers?: readonly ClassifierKind[] | undefined
+  readonly interpreters?: readonly InterpreterKind[] | undefined
+}
+
+/** The `namers:` list of a linkerd config, with the given kinds. */
+export function namersCodecOf(kinds: RouterKinds = {}): t.Type<RouterNamerSpec[], unknown, unknown> {
+  return t.array(namerCodec(kinds.namers ?? defaultNamerKinds, kinds.transformers))
 }
 
 const routerFields = (kinds: RouterKinds) => ({
   protocol: t.literal('http'),
   label: t.string,
-  namers: t.array(namerCodec(kinds.namers ?? defaultNamerKinds)),
+  namers: namersCodecOf(kinds),
   dtab: dtabCodec,
   baseDtab: dtabCodec,
-  interpreter: byKind('an interpreter object', interpreterKinds),
-  identifier: identifiersCodec,
+  interpreter: byKind('an interpreter object', [
+    ...interpreterKinds(transformersCodecOf(kinds.transformers)),
+    ...(kinds.interpreters ?? []),
+  ]),
+  identifier: identifiersCodec(kinds.identifiers ?? []),
   dstPrefix: pathCodec,
   bindingTimeoutMs: nonNegative,
   client: perNameCodec<ClientParams>('client', clientFields),
-  service: perNameCodec<ServiceParams>('service', serviceFields),
+  service: perNameCodec<ServiceParams>('service', serviceFields(kinds.classifiers ?? [])),
 })
 
 /**

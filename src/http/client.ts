@@ -28,6 +28,7 @@ import { readTraceHeaders } from '../telemetry/trace-context.js'
 import { currentSpan, RequestTrace, type Tracing } from '../telemetry/tracing.js'
 import { type Transformer, transformInterpreter, transformNamer } from '../transformers/transformer.js'
 import { ResponseBody } from './body.js'
+import type { HttpClassifier } from './classifiers.js'
 import { type HttpEndpointOptions, type HttpResponse, httpEndpoint } from './endpoint.js'
 import { headerToken, type Identifier, identify } from './identifiers.js'
 import { replayableBodies, routingInterceptor, UnsupportedRequestError, withQuery } from './interceptor.js'
@@ -180,8 +181,37 @@ export interface Client {
    * interpreter cannot explain itself.
    */
   delegate(path: Path | string, dtab?: Dtab | string): Promise<DelegateTree<NameBound>>
+  /**
+   * Routes one request as it is (the headers object becomes the stack's), answering with the
+   * response head and a still-streaming body: the entry a proxy server uses (`switchboard/router`).
+   * `info`, when given, is filled with what routing decided (logical name, local dtab, classifier,
+   * bound name), so the caller can classify the response or explain a failure.
+   */
+  route(req: HttpRequest, signal?: AbortSignal, info?: RouteInfo): Promise<HttpResponse>
   /** Closes every connection pool and binding; in-flight requests finish first. */
   close(): Promise<void>
+}
+
+/**
+ * What routing decided for one request, filled in by `client.route` as it goes: a request that fails
+ * early leaves the later fields unset.
+ *
+ * @example
+ * ```ts
+ * const info: RouteInfo = {}
+ * await client.route(req, undefined, info).catch(() => {})
+ * info.dst?.show() // '/svc/users'
+ * ```
+ */
+export interface RouteInfo {
+  /** The logical name (`/svc/users`). */
+  dst?: Path
+  /** The request's local dtab (`l5d-ctx-dtab` ++ `l5d-dtab`). */
+  local?: Dtab
+  /** The service's response classifier (with linkerd's `l5d-retryable` rules). */
+  classifier?: HttpClassifier
+  /** The bound name the last attempt went to. */
+  name?: NameBound
 }
 
 function liveDtab(dtab: ClientOptions['dtab']): Activity<Dtab> | Var<Dtab> {
@@ -458,6 +488,7 @@ export function createClient(options: ClientOptions = {}): Client {
     req: HttpRequest,
     signal: AbortSignal | undefined,
     trace: RequestTrace | undefined,
+    info?: RouteInfo,
   ): Promise<HttpResponse> => {
     const ctx = currentContext()
     let local = ctx.dtab
@@ -476,6 +507,10 @@ export function createClient(options: ClientOptions = {}): Client {
     }
     const { dst, request } = identify(identifiers, req)
     trace?.identified(dst.show())
+    if (info) {
+      info.dst = dst
+      info.local = local
+    }
     const out = request.headers as HttpHeaders
     if (withDst) out[L5dHeaders.dstService] = dst.show()
     if (!local.isEmpty) out[L5dHeaders.ctxDtab] = local.show()
@@ -483,18 +518,22 @@ export function createClient(options: ClientOptions = {}): Client {
     return router.route(
       dst,
       local,
-      (classifier): RoutedRequest => ({
-        method: request.method,
-        path: request.path,
-        version: request.version,
-        headers: out,
-        body: request.body,
-        headersTimeout: request.headersTimeout,
-        bodyTimeout: request.bodyTimeout,
-        classifier,
-        deadline,
-        trace,
-      }),
+      (classifier): RoutedRequest => {
+        if (info) info.classifier = classifier
+        return {
+          method: request.method,
+          path: request.path,
+          version: request.version,
+          headers: out,
+          body: request.body,
+          headersTimeout: request.headersTimeout,
+          bodyTimeout: request.bodyTimeout,
+          classifier,
+          deadline,
+          trace,
+          info,
+        }
+      },
       signal,
     )
   }
@@ -512,13 +551,17 @@ export function createClient(options: ClientOptions = {}): Client {
     }
   }
   const tracing = options.tracing
-  const guarded = (req: HttpRequest, signal: AbortSignal | undefined): Promise<HttpResponse> => {
+  const guarded = (
+    req: HttpRequest,
+    signal: AbortSignal | undefined,
+    info?: RouteInfo,
+  ): Promise<HttpResponse> => {
     const trace = tracing
       ? new RequestTrace(tracing, req.method, currentSpan() ?? readTraceHeaders(req.headers))
       : undefined
     let p: Promise<HttpResponse>
     try {
-      p = route(req, signal, trace)
+      p = route(req, signal, trace, info)
     } catch (error) {
       p = Promise.reject(error)
     }
@@ -575,6 +618,9 @@ export function createClient(options: ClientOptions = {}): Client {
         context: {},
         body: new ResponseStream(rep.body, trailers),
       } as unknown as Dispatcher.ResponseData
+    },
+    route(req, signal, info) {
+      return guarded(req, signal, info)
     },
     async close() {
       await router.close()

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { checkServerIdentity, type PeerCertificate } from 'node:tls'
 import { type Dispatcher, Pool } from 'undici'
 import { InvalidOptionError } from '../core/errors.js'
 import { Service } from '../core/service.js'
@@ -5,6 +7,7 @@ import type { Disposer } from '../core/var.js'
 import { nullStats, type StatsReceiver } from '../stats/stats.js'
 import { type BodySource, ResponseBody } from './body.js'
 import { classifyTransportError, TooManyWaitersError } from './errors.js'
+import type { ClientTlsParams } from './params.js'
 import type { HttpHeaders, HttpRequest } from './request.js'
 
 /**
@@ -44,6 +47,43 @@ export interface ConnectionPoolOptions {
 export interface HttpEndpointOptions extends ConnectionPoolOptions {
   /** Receives the gauges `connections` and `pending` (summed over endpoints sharing a scope). */
   readonly stats?: StatsReceiver | undefined
+  /** Speak TLS to the endpoint (linkerd's client `tls`). */
+  readonly tls?: ClientTlsParams | undefined
+}
+
+function readPem(what: string, path: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch (error) {
+    throw new InvalidOptionError(
+      'httpEndpoint',
+      `tls.${what}`,
+      'a readable PEM file',
+      `${path} (${(error as Error).message})`,
+    )
+  }
+}
+
+/** undici `connect` options for linkerd's client TLS settings. */
+function tlsConnect(tls: ClientTlsParams): Record<string, unknown> {
+  const ca: Buffer[] = []
+  for (const p of tls.trustCerts ?? []) ca.push(readPem('trustCerts', p))
+  if (tls.trustCertsBundle !== undefined) ca.push(readPem('trustCertsBundle', tls.trustCertsBundle))
+  const name = tls.commonName
+  return {
+    ...(ca.length > 0 ? { ca } : {}),
+    ...(name !== undefined ? { servername: name } : {}),
+    rejectUnauthorized: !tls.disableValidation,
+    ...(tls.disableValidation || name === undefined
+      ? {}
+      : { checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(name, cert) }),
+    ...(tls.clientAuth
+      ? {
+          cert: readPem('clientAuth.certPath', tls.clientAuth.certPath),
+          key: readPem('clientAuth.keyPath', tls.clientAuth.keyPath),
+        }
+      : {}),
+  }
 }
 
 /** One endpoint's service, with its pool's live numbers. */
@@ -97,7 +137,9 @@ export function httpEndpoint(
   checkNonNegative('connectTimeoutMs', options.connectTimeoutMs)
   const host = address.host.includes(':') ? `[${address.host}]` : address.host
   const shown = `${host}:${address.port}`
-  const pool = new Pool(`http://${shown}`, {
+  const secure = options.tls !== undefined && options.tls.enabled !== false
+  const pool = new Pool(`${secure ? 'https' : 'http'}://${shown}`, {
+    ...(secure ? { connect: tlsConnect(options.tls!) } : {}),
     connections: options.maxSize ?? null,
     pipelining: options.pipelining ?? 1,
     ...(options.idleTimeMs === undefined

@@ -38,6 +38,7 @@ export {
   type ClientOptions,
   createClient,
   type NamerMount,
+  type RouteInfo,
 } from './client.js'
 export {
   type ConnectionPoolOptions,

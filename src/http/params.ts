@@ -30,6 +30,33 @@ export interface ClientParams {
   readonly requestAttemptTimeoutMs?: number | undefined
   /** The connection pool per endpoint. Default: unbounded, undici's idle time. */
   readonly hostConnectionPool?: ConnectionPoolOptions | undefined
+  /** Reach the endpoints over TLS (linkerd's client `tls`). Default: plain HTTP. */
+  readonly tls?: ClientTlsParams | undefined
+}
+
+/**
+ * linkerd's client `tls` block: connect to every endpoint of the client over TLS. The server's
+ * certificate must match `commonName` (also sent as SNI) and chain to `trustCerts` /
+ * `trustCertsBundle` (or the platform's CAs), unless `disableValidation`. In a prefix config,
+ * `{var}`s in `commonName` are replaced with what the prefix captured (`/#/io.l5d.fs/{service}`).
+ *
+ * @example
+ * ```ts
+ * const tls: ClientTlsParams = { commonName: 'linkerd', trustCerts: ['/certs/ca.pem'] }
+ * ```
+ */
+export interface ClientTlsParams {
+  /** `false` turns TLS off again (in a later prefix config). Default true. */
+  readonly enabled?: boolean | undefined
+  readonly commonName?: string | undefined
+  /** Trust any certificate (no validation). Default false. */
+  readonly disableValidation?: boolean | undefined
+  /** PEM files of CAs to trust. */
+  readonly trustCerts?: readonly string[] | undefined
+  /** One PEM bundle of CAs to trust. */
+  readonly trustCertsBundle?: string | undefined
+  /** A client certificate for mutual TLS. */
+  readonly clientAuth?: { readonly certPath: string; readonly keyPath: string } | undefined
 }
 
 /** Retries of one logical service: linkerd's `service.retries`. */
@@ -115,7 +142,15 @@ export function paramsResolver<P extends object>(
   }))
   return (name) => {
     let out: P = defaults
-    for (const c of compiled) if (c.matcher.matches(name)) out = { ...out, ...c.params }
+    for (const c of compiled) {
+      const vars = c.matcher.match(name)
+      if (vars === undefined) continue
+      out = { ...out, ...c.params }
+      // A client `tls.commonName` may use what the prefix captured: `{service}.example.com`.
+      const tls = (c.params as { tls?: ClientTlsParams }).tls
+      if (tls?.commonName?.includes('{'))
+        out = { ...out, tls: { ...tls, commonName: PathMatcher.substitute(tls.commonName, vars) } }
+    }
     return out
   }
 }

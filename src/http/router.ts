@@ -44,6 +44,8 @@ export interface RoutedRequest extends HttpRequest {
   readonly deadline: Deadline | undefined
   /** The spans of this request, when the client traces. */
   readonly trace?: RequestTrace | undefined
+  /** Told which bound name each attempt goes to (see `client.route`). */
+  readonly info?: { name?: NameBound } | undefined
 }
 
 /**
@@ -142,7 +144,10 @@ class BoundClient {
     const pool = params.hostConnectionPool ?? {}
     let size = () => 0
     const connect = (address: Address): Service<RoutedRequest, HttpResponse> => {
-      const endpoint = env.endpoint(address, { ...pool, stats })
+      const endpoint = env.endpoint(
+        address,
+        params.tls ? { ...pool, stats, tls: params.tls } : { ...pool, stats },
+      )
       const filters: Filter<RoutedRequest, HttpResponse>[] = []
       if (accrualPolicy !== null)
         filters.push(
@@ -330,6 +335,7 @@ class PathStack {
     }
     const client = this.clientFor(name)
     req.trace?.bound(client.id)
+    if (req.info) req.info.name = name
     if (this.env.dstHeaders) {
       const h = req.headers
       h[L5dHeaders.dstClient] = client.id

@@ -1,4 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import { type AdminRoute, sendText, sharedAdminHandler } from '../admin/handler.js'
 import { redactConfig } from '../config/redact.js'
 import type { Activity } from '../core/activity.js'
 import type { Var } from '../core/var.js'
@@ -34,10 +35,7 @@ export interface AdminOptions {
   readonly ui?: ((req: IncomingMessage, res: ServerResponse, path: string) => boolean) | undefined
 }
 
-const text = (res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8') => {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) })
-  res.end(body)
-}
+const text = sendText
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
@@ -55,12 +53,12 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
  * ```
  */
 export function adminHandler(options: AdminOptions): RequestListener {
-  const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = {
+  const routes: Record<string, AdminRoute> = {
     '/admin/ping': (_req, res) => {
       const health = options.storeHealth?.sample()
       if (health && health.status !== 'connected')
-        return text(res, 503, `dtab store ${health.status}: ${health.detail}\n`)
-      text(res, 200, 'pong')
+        return sendText(res, 503, `dtab store ${health.status}: ${health.detail}\n`)
+      sendText(res, 200, 'pong')
     },
     '/admin/metrics.json': (req, res) => {
       const q = (req.url ?? '').indexOf('?')
@@ -92,7 +90,7 @@ export function adminHandler(options: AdminOptions): RequestListener {
         names.length === 0
           ? '<p>No namespaces found.</p>'
           : `<ul>${names.map((n) => `<li><a href="dtab/${encodeURIComponent(n)}">${escapeHtml(n)}</a></li>`).join('')}</ul>`
-      text(
+      sendText(
         res,
         200,
         `<!doctype html><html><head><meta charset="utf-8"><title>namerd</title></head><body><h1>namerd</h1><h2>Namespaces</h2>${items}<p><a href="/admin">admin</a></p></body></html>\n`,
@@ -100,25 +98,16 @@ export function adminHandler(options: AdminOptions): RequestListener {
       )
     },
   }
-  if (options.onShutdown) {
-    const onShutdown = options.onShutdown
-    routes['/admin/shutdown'] = (req, res) => {
-      if (req.method !== 'POST') {
-        res.setHeader('allow', 'POST')
-        return text(res, 405, 'use POST\n')
-      }
-      res.on('finish', onShutdown)
-      text(res, 200, 'shutting down\n')
-    }
-  }
-  const index = [...Object.keys(routes), '/admin', '/admin/index.txt'].sort()
-  routes['/admin'] = (_req, res) => text(res, 200, `${index.join('\n')}\n`)
-  routes['/admin/index.txt'] = routes['/admin']
+  const shared = sharedAdminHandler({
+    stats: options.stats,
+    config: options.config,
+    onShutdown: options.onShutdown,
+    routes,
+  })
+  const ui = options.ui
+  if (!ui) return shared
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!
-    if (options.ui?.(req, res, path)) return
-    const route = routes[path]
-    if (route) route(req, res)
-    else text(res, 404, `not found: ${path}\n`)
+    if (!ui(req, res, path)) shared(req, res)
   }
 }

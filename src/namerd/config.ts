@@ -77,6 +77,8 @@ export interface AdminSpec {
   readonly ip: string
   readonly port: number
   readonly shutdownGraceMs: number
+  /** linkerd's server `tls` block: the admin server then speaks HTTPS. */
+  readonly tls?: ServerTlsSpec | undefined
 }
 
 /** A whole decoded namerd configuration. */
@@ -85,7 +87,15 @@ export interface NamerdSpec {
   readonly storage: StorageSpec
   readonly namers: readonly NamerSpec[]
   readonly interfaces: readonly InterfaceSpec[]
+  /** Parts of the config accepted and not acted on, one line each (printed at startup). */
+  readonly warnings?: readonly string[] | undefined
 }
+
+/**
+ * Interface kinds of linkerd's namerd that this namerd does not serve yet: a config listing one
+ * still starts, with one warning line per entry (the other interfaces are served).
+ */
+export const IGNORED_INTERFACE_KINDS: readonly string[] = ['io.l5d.thriftNameInterpreter']
 
 /** A namer kind. */
 export interface NamerKind extends ConfigKind<NamerSpec> {}
@@ -257,7 +267,13 @@ const positiveInt = parsed<number>('a positive integer', (u) =>
 export const serverTlsCodec = struct(
   'a server tls object',
   { certPath: nonEmptyString, keyPath: nonEmptyString },
-  { caCertPath: nonEmptyString, ciphers: t.array(nonEmptyString), requireClientAuth: t.boolean },
+  {
+    caCertPath: nonEmptyString,
+    intermediateCertsPath: nonEmptyString,
+    ciphers: t.array(nonEmptyString),
+    protocols: t.array(nonEmptyString),
+    requireClientAuth: t.boolean,
+  },
 )
 
 /** linkerd's `socketOptions` block (Finagle's listener socket options). */
@@ -337,7 +353,11 @@ const meshInterfaceCodec = new t.Type<MeshInterfaceSpec, unknown, unknown>(
   (a) => a,
 )
 
-const adminCodec = struct('an admin object', {}, { ip: ipCodec, port: portCodec, shutdownGraceMs: t.number })
+const adminCodec = struct(
+  'an admin object',
+  {},
+  { ip: ipCodec, port: portCodec, shutdownGraceMs: t.number, tls: serverTlsCodec },
+)
 
 /**
  * A namer entry's `transformers` (linkerd's namer-level transformers, e.g. a second k8s namer whose
@@ -401,14 +421,39 @@ export function namerdConfigCodec(kinds: NamerdKinds = {}): t.Type<NamerdSpec, u
     { kind: 'io.l5d.httpController', codec: httpControllerCodec },
     { kind: 'io.l5d.mesh', codec: meshInterfaceCodec },
   ])
-  const interfaces = new t.Type<readonly InterfaceSpec[], unknown, unknown>(
+  const interfaces = new t.Type<
+    { served: readonly InterfaceSpec[]; warnings: readonly string[] },
+    unknown,
+    unknown
+  >(
     'interfaces',
-    Array.isArray,
+    (u): u is { served: readonly InterfaceSpec[]; warnings: readonly string[] } =>
+      typeof u === 'object' && u !== null,
     (u, c) => {
       if (u === undefined) return t.failure(u, c, "'interfaces' field is required")
       if (!Array.isArray(u)) return t.failure(u, c, `expected a list of interfaces, found ${showFound(u)}`)
       if (u.length === 0) return t.failure(u, c, 'One or more interfaces must be specified')
-      return t.array(iface).validate(u, c)
+      const warnings: string[] = []
+      const served: InterfaceSpec[] = []
+      const errors: t.Errors = []
+      u.forEach((x, i) => {
+        const k = typeof x === 'object' && x !== null ? (x as Record<string, unknown>)['kind'] : undefined
+        if (typeof k === 'string' && IGNORED_INTERFACE_KINDS.includes(k)) {
+          warnings.push(`interfaces[${i}]: ${k} is not served by this namerd; ignored`)
+          return
+        }
+        const r = iface.validate(x, t.appendContext(c, String(i), iface, x))
+        if (isLeft(r)) errors.push(...r.left)
+        else served.push(r.right)
+      })
+      if (errors.length > 0) return t.failures(errors)
+      if (served.length === 0)
+        return t.failure(
+          u,
+          c,
+          'no interface left to serve: add an io.l5d.httpController or io.l5d.mesh interface',
+        )
+      return t.success({ served, warnings })
     },
     (a) => a,
   )
@@ -447,10 +492,12 @@ export function namerdConfigCodec(kinds: NamerdKinds = {}): t.Type<NamerdSpec, u
           ip: admin.ip ?? '127.0.0.1',
           port: admin.port ?? 9991,
           shutdownGraceMs: admin.shutdownGraceMs ?? 10000,
+          tls: admin.tls,
         },
         storage: r.right.storage,
         namers: r.right.namers ?? [],
-        interfaces: r.right.interfaces,
+        interfaces: r.right.interfaces.served,
+        warnings: [...(r.right.storage.warnings ?? []), ...r.right.interfaces.warnings],
       })
     },
     (a) => a,

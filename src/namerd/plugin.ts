@@ -3,7 +3,7 @@
 // and config.ts can list them without an import cycle.
 import { isLeft } from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
-import { type ConfigKind, showFound, struct } from '../config/decode.js'
+import { type ConfigKind, struct } from '../config/decode.js'
 import type { Scheduler } from '../core/clock.js'
 import type { StatsReceiver } from '../stats/stats.js'
 import type { DtabStore } from './store/store.js'
@@ -19,6 +19,8 @@ export interface PluginContext {
 /** A decoded `storage:` block, ready to start. */
 export interface StorageSpec {
   readonly kind: string
+  /** Things accepted with a caveat (printed at startup), e.g. an experimental kind without `experimental: true`. */
+  readonly warnings?: readonly string[] | undefined
   make(context: PluginContext): Promise<DtabStore>
 }
 
@@ -60,13 +62,13 @@ export function storeKind<R extends Props, O extends Props>(
         const r = fields.validate(u, c)
         if (isLeft(r)) return r
         const config = r.right as Fields<R, O> & { experimental?: boolean }
-        if (options.experimental && config.experimental !== true)
-          return t.failure(
-            config.experimental,
-            t.appendContext(c, 'experimental', t.boolean, config.experimental),
-            `${kind} is experimental and must be configured with "experimental: true", found ${showFound(config.experimental)}`,
-          )
-        return t.success({ kind, make: make(config) })
+        // linkerd refuses an experimental kind without `experimental: true`, but its own published
+        // examples leave it out: accepted, with a warning.
+        const warnings =
+          options.experimental && config.experimental !== true
+            ? [`storage: ${kind} is experimental in linkerd ("experimental: true" is missing); accepted`]
+            : []
+        return t.success({ kind, make: make(config), warnings })
       },
       (a) => a,
     ),

@@ -141,6 +141,7 @@ export async function startNamerd(spec: NamerdSpec, options: StartNamerdOptions 
       }),
       spec.admin.ip,
       spec.admin.port,
+      { tls: spec.admin.tls },
     )
     cleanups.push(() => admin.close())
     let closing: Promise<void> | undefined

@@ -13,6 +13,7 @@ import * as namerd from '../../src/namerd/index.js'
 import * as namers from '../../src/namers/index.js'
 import * as naming from '../../src/naming/index.js'
 import * as retry from '../../src/retry/index.js'
+import * as router from '../../src/router/index.js'
 import * as stats from '../../src/stats/index.js'
 import * as transformers from '../../src/transformers/index.js'
 
@@ -30,6 +31,7 @@ const modules = {
   config,
   http,
   namerd,
+  router,
 }
 
 const errorNames = (): string[] => {

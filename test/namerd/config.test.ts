@@ -102,11 +102,10 @@ interfaces:
 `),
     ).toEqual([
       'admin.port: expected an integer port from 0 to 65535, found 99999',
-      'admin.prot: unknown field (known fields: ip, port, shutdownGraceMs)',
+      'admin.prot: unknown field (known fields: ip, port, shutdownGraceMs, tls)',
       "storage.namespaces: default: simple expected but end of input found at '/svc =>[]'",
       'namers[0].rootDir: expected a non-empty string, found nothing',
       'interfaces[0].port: expected an integer port from 0 to 65535, found "4180"',
-      'interfaces[1].kind: unknown kind "io.l5d.thriftNameInterpreter" (known kinds: io.l5d.httpController, io.l5d.mesh)',
     ])
   })
 
@@ -137,6 +136,24 @@ interfaces:
     ).toEqual([
       'interfaces[0].port: expected an integer port from 0 to 65535, found 70000',
       'interfaces[0].authToken: unknown field (known fields: kind, ip, port, tls)',
+    ])
+  })
+
+  it('ignores io.l5d.thriftNameInterpreter interfaces with one warning each; io.l5d.mesh is served', () => {
+    const raw = parseConfigText(
+      'storage: {kind: io.l5d.inMemory}\ninterfaces:\n- kind: io.l5d.thriftNameInterpreter\n- kind: io.l5d.httpController\n- kind: io.l5d.mesh\n  port: 4321\n',
+    )
+    if (isLeft(raw)) throw raw.left
+    const r = decodeConfig(namerdConfigCodec(), raw.right)
+    if (isLeft(r)) throw r.left
+    expect(r.right.interfaces.map((i) => i.kind)).toEqual(['io.l5d.httpController', 'io.l5d.mesh'])
+    expect(r.right.warnings).toEqual([
+      'interfaces[0]: io.l5d.thriftNameInterpreter is not served by this namerd; ignored',
+    ])
+    expect(
+      problems('storage: {kind: io.l5d.inMemory}\ninterfaces:\n- kind: io.l5d.thriftNameInterpreter\n'),
+    ).toEqual([
+      'interfaces: no interface left to serve: add an io.l5d.httpController or io.l5d.mesh interface',
     ])
   })
 

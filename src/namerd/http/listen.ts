@@ -20,6 +20,10 @@ export interface ServerTlsSpec {
   readonly keyPath: string
   /** CA bundle that client certificates must chain to. */
   readonly caCertPath?: string | undefined
+  /** PEM chain sent after the certificate. */
+  readonly intermediateCertsPath?: string | undefined
+  /** TLS versions allowed (`TLSv1.2`, `TLSv1.3`); the lowest is the minimum. */
+  readonly protocols?: readonly string[] | undefined
   /** OpenSSL cipher names, joined with `:`. */
   readonly ciphers?: readonly string[] | undefined
   /** Refuse clients without a certificate signed by `caCertPath`. */

@@ -151,10 +151,13 @@ describe('io.l5d.etcd and io.l5d.zk configuration', () => {
     expect(isRight(zk) && zk.right.storage.kind).toBe('io.l5d.zk')
   })
 
-  it('etcd is experimental, as in linkerd', () => {
-    expect(problems('  kind: io.l5d.etcd')).toEqual([
-      'storage.experimental: io.l5d.etcd is experimental and must be configured with "experimental: true", found nothing',
+  it("etcd without experimental: true is accepted with a warning, as linkerd's own example writes it", () => {
+    const etcd = decode('  kind: io.l5d.etcd')
+    expect(isRight(etcd) && etcd.right.warnings).toEqual([
+      'storage: io.l5d.etcd is experimental in linkerd ("experimental: true" is missing); accepted',
     ])
+    const flagged = decode('  kind: io.l5d.etcd\n  experimental: true')
+    expect(isRight(flagged) && flagged.right.warnings).toEqual([])
   })
 
   it('names every wrong etcd field', () => {
