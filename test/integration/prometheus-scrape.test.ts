@@ -10,6 +10,7 @@ import { decodeConfig, parseConfigText } from '../../src/config/decode.js'
 import { createClient } from '../../src/http/client.js'
 import { namerdConfigCodec } from '../../src/namerd/config.js'
 import { startNamerd } from '../../src/namerd/server.js'
+import { createLinker } from '../../src/router/index.js'
 import { builtinProcessMetrics, inMemoryStats, promClientCollector } from '../../src/stats/index.js'
 import { closedPort, startServer } from '../http/servers.js'
 import { call } from './http-helpers.js'
@@ -103,6 +104,40 @@ describe('promtool check metrics', () => {
 })
 
 describe('metrics.json', () => {
+  it("l5d's scrape, with traffic through a router over names differing only in - _ ., has zero problems", async () => {
+    const backend = await startServer((_req, res) => res.end('ok'))
+    cleanups.push(() => backend.close())
+    const names = ['users-v2', 'users_v2', 'users.v2']
+    const linker = await createLinker(
+      `admin: {ip: 127.0.0.1, port: 0}
+telemetry:
+- kind: io.l5d.prometheus
+routers:
+- protocol: http
+  label: out-going
+  dtab: |
+    /svc => /$/inet/127.0.0.1/${backend.port};
+    /svc/missing => /$/inet/127.0.0.1/${await closedPort()};
+  servers: [{ip: 127.0.0.1, port: 0}]
+`,
+      { log: () => {} },
+    )
+    cleanups.push(() => linker.close(0))
+    for (const host of [...names, ...names, 'missing'])
+      await call(linker.servers[0]!.url, { headers: { host } })
+    const rep = await call(`${linker.admin.url}/admin/metrics/prometheus`)
+    expect(rep.status).toBe(200)
+    for (const n of names)
+      expect(rep.body).toMatch(
+        new RegExp(
+          `^rt_service_requests_total\\{rt="out-going",service="svc/${n.replace('.', '\\.')}"\\} 2$`,
+          'm',
+        ),
+      )
+    expect(rep.body).toMatch(/^rt_server_requests_total\{rt="out-going",server="127\.0\.0\.1\/\d+"\} 7$/m)
+    expect(await checkMetrics(rep.body)).toEqual({ code: 0, problems: [] })
+  })
+
   it('keeps the flat shape, and answers tree=1, q= and pretty=true as linkerd does', async () => {
     const n = await namerd()
     await call(`${n.interfaces[0]!.url}/api/1/resolve/demo?path=/svc/users`)
