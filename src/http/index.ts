@@ -88,7 +88,14 @@ export {
   matchIngress,
 } from './ingress.js'
 export { UnsupportedRequestError } from './interceptor.js'
-export type { ClientParams, PerName, PrefixConfigs, RetriesParams, ServiceParams } from './params.js'
+export type {
+  ClientParams,
+  ClientTlsParams,
+  PerName,
+  PrefixConfigs,
+  RetriesParams,
+  ServiceParams,
+} from './params.js'
 export {
   currentContext,
   DEFAULT_MAX_DTAB_HEADER_LENGTH,
