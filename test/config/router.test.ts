@@ -226,7 +226,7 @@ service:
       ]),
     )
     expect(found).toContain(
-      'client.failFsat: unknown field (known fields: kind, loadBalancer, failureAccrual, failFast, requeueBudget, requestAttemptTimeoutMs, hostConnectionPool)',
+      'client.failFsat: unknown field (known fields: kind, tls, loadBalancer, failureAccrual, failFast, requeueBudget, requestAttemptTimeoutMs, hostConnectionPool)',
     )
     expect(found.find((p) => p.startsWith('identifier[1].kind'))).toContain('unknown kind "io.l5d.nope"')
     expect(found.find((p) => p.startsWith('client.requeueBudget.ttlSecs'))).toContain('found 100')
