@@ -16,6 +16,7 @@ import { formatL5dCtxTrace, parseTraceparent } from '../../src/telemetry/trace-c
 import { type Tracing, tracingFromOpenTelemetry } from '../../src/telemetry/tracing.js'
 import type { ZipkinSpan } from '../../src/telemetry/zipkin.js'
 import { readBody, startServer } from '../http/servers.js'
+import { checkMetrics } from './promtool.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(async () => {
@@ -160,6 +161,7 @@ telemetry:
   port: ${collector.port}
   sampleRate: 1.0
   flushIntervalMs: 20
+- kind: io.l5d.prometheus
 routers:
 ${routerConfig('outgoing', app.port)}`)
     // continues the caller's trace
@@ -191,6 +193,11 @@ ${routerConfig('outgoing', app.port)}`)
     const attempt = all().find((s) => s.kind === 'CLIENT')!
     expect(attempt.parentId).toBe(logical.id)
     expect(attempt.remoteEndpoint).toEqual({ ipv4: '127.0.0.1', port: app.port })
+
+    // the exporter's own counters join l5d's scrape, which still passes promtool
+    const scrape = await call(`${l.admin.url}/admin/metrics/prometheus`)
+    expect(scrape.body).toMatch(/^telemetry_zipkin_\w+/m)
+    expect(await checkMetrics(scrape.body)).toEqual({ code: 0, problems: [] })
   }, 60_000)
 
   it('io.l5d.recentRequests lists a proxied request on the admin server', async () => {
