@@ -47,6 +47,7 @@ export {
   defaultTelemeterKinds,
   OBSERVE_ONLY_TELEMETERS,
   prometheusTelemeterKind,
+  recentRequestsTelemeterKind,
   type Telemeter,
   type TelemeterContext,
   type TelemeterKind,
@@ -54,4 +55,5 @@ export {
   type TelemetrySpec,
   telemetryCodec,
   usageCodec,
+  zipkinTelemeterKind,
 } from './telemetry.js'

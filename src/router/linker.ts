@@ -19,6 +19,8 @@ import { Dtab } from '../naming/dtab.js'
 import { delegateTreeJson } from '../naming/json.js'
 import { Path } from '../naming/path.js'
 import { type InMemoryStats, inMemoryStats } from '../stats/stats.js'
+import { startTelemetry, type Telemetry } from '../telemetry/config.js'
+import type { Tracing } from '../telemetry/tracing.js'
 import { type LinkerKinds, type LinkerSpec, readLinkerConfig, type ServerSpec } from './config.js'
 import { createRouter, type Router } from './server.js'
 
@@ -60,6 +62,12 @@ export interface CreateLinkerOptions {
   readonly rawConfig?: unknown
   /** Client settings that override every router's (e.g. `endpoint` in tests). */
   readonly overrides?: Partial<ClientOptions> | undefined
+  /**
+   * The tracing every router's servers and clients use, instead of the one built from the config's
+   * tracing telemeters (`io.l5d.zipkin`, `io.l5d.recentRequests`), e.g. an OpenTelemetry SDK tracer
+   * with an in-memory exporter in tests.
+   */
+  readonly tracing?: Tracing | undefined
 }
 
 function readPem(what: string, path: string): Buffer {
@@ -292,6 +300,7 @@ export async function createLinker(
   const listeners: Listener[] = []
   const telemeters: Telemeter[] = []
   const logs: WriteStream[] = []
+  let telemetry: Telemetry | undefined
   let admin: Listener | undefined
   const teardown = async () => {
     for (const l of listeners) {
@@ -300,6 +309,8 @@ export async function createLinker(
     }
     await Promise.all(routers.map((r) => r.close().catch(() => {})))
     for (const t of telemeters) await t.close?.()
+    // Flushes the spans still queued for Zipkin.
+    await telemetry?.close().catch((e: unknown) => log(`telemetry: ${(e as Error).message}`))
     for (const w of logs) w.end()
     if (admin) {
       admin.server.close()
@@ -328,6 +339,14 @@ export async function createLinker(
   }
 
   try {
+    // One tracer for every router: each hop's server span parents its client's spans.
+    const tracingSettings = spec.telemetry.telemeters.flatMap((t) => (t.tracing ? [t.tracing] : []))
+    if (tracingSettings.length > 0)
+      telemetry = await startTelemetry(tracingSettings, {
+        stats: stats.scope('telemetry'),
+        onError: (e) => log(`telemetry: ${(e as Error)?.message ?? String(e)}`),
+      })
+    const tracing = options.tracing ?? telemetry?.tracing
     for (const r of spec.routers) {
       let accessLog: ((line: string) => void) | undefined
       if (r.accessLog !== undefined) {
@@ -344,6 +363,7 @@ export async function createLinker(
         accessLog,
         ...r.http,
         overrides: options.overrides,
+        tracing,
       })
       routers.push(router)
       if (r.originator) stats.scope('rt', r.label).gauge('originator', () => 1)
@@ -361,7 +381,7 @@ export async function createLinker(
     }
     const routes: Record<string, AdminRoute> = { '/delegator.json': delegator(routers) }
     for (const t of spec.telemetry.telemeters) {
-      const tm = t.make({ prometheus: (prefix) => prometheusWithPrefix(stats, prefix), log })
+      const tm = t.make({ prometheus: (prefix) => prometheusWithPrefix(stats, prefix), log, telemetry })
       telemeters.push(tm)
       for (const [path, fn] of Object.entries(tm.adminRoutes ?? {}))
         routes[path] = (_req, res) => {

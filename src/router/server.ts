@@ -8,6 +8,7 @@ import type { HttpResponse } from '../http/endpoint.js'
 import type { HttpHeaders, HttpRequest, RequestBody } from '../http/request.js'
 import { Dtab } from '../naming/dtab.js'
 import { type InMemoryStats, inMemoryStats, type StatsReceiver } from '../stats/stats.js'
+import { type Tracing, tracedHandler } from '../telemetry/tracing.js'
 import { accessLogLine } from './access-log.js'
 import { errorResponseOf, RouterRejection, routerError } from './errors.js'
 import { appendVia, stripHopByHop, stripL5dHeaders, viaDepth } from './headers.js'
@@ -67,6 +68,12 @@ export interface CreateRouterOptions {
   readonly server?: RouterServerOptions | undefined
   /** Settings that override the config's client options (e.g. `endpoint` in tests). */
   readonly overrides?: Partial<ClientOptions> | undefined
+  /**
+   * Traces every request (`openTelemetryTracing()`, or a linker's tracing telemeters): a `server` span
+   * per request that continues its `traceparent` / `l5d-ctx-trace`, parenting the routing client's
+   * spans (the logical request, binding, each attempt), whose trace headers go to the next hop.
+   */
+  readonly tracing?: Tracing | undefined
 }
 
 /**
@@ -173,8 +180,13 @@ export function createRouter(config: string | RouterSpec, options: CreateRouterO
     scheduler,
     random,
     log: options.log,
-    overrides: { ...options.overrides, errorResponses: false },
+    overrides: {
+      ...options.overrides,
+      ...(options.tracing ? { tracing: options.tracing } : {}),
+      errorResponses: false,
+    },
   })
+  const tracing = options.tracing
   const baseDtab = (() => {
     const d = spec.options.dtab
     return d instanceof Dtab ? d : typeof d === 'string' ? Dtab.read(d) : Dtab.empty
@@ -192,6 +204,18 @@ export function createRouter(config: string | RouterSpec, options: CreateRouterO
   let pending = 0
 
   const serverHandler = (server: RouterServerOptions): RequestListener => {
+    const h = untracedHandler(server)
+    if (!tracing) return h
+    const traced = tracedHandler(tracing, h)
+    // clearContext: a caller's linkerd trace context is not continued (its `traceparent` is).
+    return server.clearContext
+      ? (req, res) => {
+          delete req.headers['l5d-ctx-trace']
+          traced(req, res)
+        }
+      : traced
+  }
+  const untracedHandler = (server: RouterServerOptions): RequestListener => {
     const s = routerStats.scope('server', server.label ?? 'default')
     const requests = s.counter('requests')
     const success = s.counter('success')

@@ -174,13 +174,22 @@ describe('optional peer dependencies', { timeout: 90_000 }, () => {
        try { await openTelemetryTracing(); tracing = 'loaded' } catch (e) { tracing = e.message }
        let telemeters
        try { await startTelemetry([{ kind: 'io.l5d.recentRequests', sampleRate: 1, capacity: 1 }]); telemeters = 'loaded' } catch (e) { telemeters = e.message }
-       console.log(JSON.stringify({ source: pm.source, cpu: text.includes('process_cpu_seconds_total'), tracing, telemeters }))`,
+       const { createLinker } = await import('./src/router/index.ts')
+       let l5d
+       try {
+         const l = await createLinker('{admin: {ip: 127.0.0.1, port: 0}, telemetry: [{kind: io.l5d.zipkin}], routers: [{protocol: http, servers: [{ip: 127.0.0.1, port: 0}]}]}', { log: () => {} })
+         l5d = 'loaded'
+         await l.close(0)
+       } catch (e) { l5d = e.message }
+       console.log(JSON.stringify({ source: pm.source, cpu: text.includes('process_cpu_seconds_total'), tracing, telemeters, l5d }))`,
     )
     expect(JSON.parse(out)).toEqual({
       source: 'builtin',
       cpu: true,
       tracing: 'tracing needs the package "@opentelemetry/api": npm install @opentelemetry/api',
       telemeters: 'tracing telemeters needs the package "@opentelemetry/api": npm install @opentelemetry/api',
+      // l5d with a tracing telemeter says what to install instead of starting without it
+      l5d: 'tracing telemeters needs the package "@opentelemetry/api": npm install @opentelemetry/api',
     })
   })
 })

@@ -70,17 +70,45 @@ routers:
 
   it('accepts usage and never acts on it; observe-only telemeters without a kind are warnings', () => {
     const r = readLinkerConfig(
-      'usage: {orgId: acme}\ntelemetry:\n- kind: io.l5d.zipkin\n  sampleRate: 1\n- kind: io.l5d.prometheus\n  prefix: l5d_\nrouters:\n- protocol: http\n  servers: [{port: 0}]\n',
+      'usage: {orgId: acme}\ntelemetry:\n- kind: io.l5d.tracelog\n  sampleRate: 1\n- kind: io.l5d.zipkin\n  sampleRate: 1\n- kind: io.l5d.recentRequests\n  sampleRate: 0.5\n- kind: io.l5d.prometheus\n  prefix: l5d_\nrouters:\n- protocol: http\n  servers: [{port: 0}]\n',
     )
     if (isLeft(r)) throw r.left
-    expect(r.right.spec.telemetry.telemeters.map((t) => t.kind)).toEqual(['io.l5d.prometheus'])
+    expect(r.right.spec.telemetry.telemeters.map((t) => t.kind)).toEqual([
+      'io.l5d.zipkin',
+      'io.l5d.recentRequests',
+      'io.l5d.prometheus',
+    ])
+    // the tracing telemeters carry their decoded settings, defaults filled in
+    expect(r.right.spec.telemetry.telemeters.map((t) => t.tracing)).toEqual([
+      {
+        kind: 'io.l5d.zipkin',
+        host: 'localhost',
+        port: 9411,
+        path: '/api/v2/spans',
+        sampleRate: 1,
+        serviceName: 'linkerd',
+        batchSize: 100,
+        maxQueueSize: 1000,
+        flushIntervalMs: 1000,
+      },
+      { kind: 'io.l5d.recentRequests', sampleRate: 0.5, capacity: 10 },
+      undefined,
+    ])
     expect(r.right.spec.warnings).toEqual([
-      'telemetry[0]: telemeter io.l5d.zipkin is not available in this build; ignored',
+      'telemetry[0]: telemeter io.l5d.tracelog is not available in this build; ignored',
       'usage: accepted; switchboard never reports usage anywhere',
     ])
     expect(
       problems('telemetry: [{kind: io.l5d.nope}]\nrouters: [{protocol: http, servers: [{port: 0}]}]\n'),
-    ).toEqual(['telemetry[0].kind: unknown kind "io.l5d.nope" (known kinds: io.l5d.prometheus)'])
+    ).toEqual([
+      'telemetry[0].kind: unknown kind "io.l5d.nope" (known kinds: io.l5d.prometheus, io.l5d.zipkin, io.l5d.recentRequests)',
+    ])
+    // a tracing telemeter's settings are checked: recentRequests needs its sampleRate
+    expect(
+      problems(
+        'telemetry: [{kind: io.l5d.recentRequests}]\nrouters: [{protocol: http, servers: [{port: 0}]}]\n',
+      ),
+    ).toEqual([expect.stringMatching(/^telemetry\[0\]\.sampleRate: /)])
   })
 
   it('checks client tls as linkerd does', () => {

@@ -39,14 +39,8 @@ const LINKERD: Record<string, Expected> = {
       'routers[5].client.tls.names',
     ],
   },
-  'access-logs.yaml': {
-    ok: true,
-    warnings: ['telemetry[0]: telemeter io.l5d.recentRequests is not available in this build; ignored'],
-  },
-  'admin-tls.yaml': {
-    ok: true,
-    warnings: ['telemetry[0]: telemeter io.l5d.recentRequests is not available in this build; ignored'],
-  },
+  'access-logs.yaml': { ok: true },
+  'admin-tls.yaml': { ok: true },
   // The thrift namerd interpreter (io.l5d.namerd) is not implemented; io.l5d.namerd.http is.
   'admin.yaml': { refused: ['routers[2].interpreter.kind'] },
   'client-options.yaml': { ok: true },
