@@ -3,6 +3,7 @@ import { Addr } from './addr.js'
 import { Address } from './address.js'
 import type { DelegateTree } from './delegate-tree.js'
 import { Dentry } from './dentry.js'
+import { ipv6Groups } from './ip.js'
 import type { NameBound } from './name.js'
 import { NameTree } from './nametree.js'
 import { Path } from './path.js'
@@ -52,26 +53,8 @@ export function javaHostAddress(host: string): string | undefined {
   const kind = isIP(host)
   if (kind === 4) return host
   if (kind !== 6) return undefined
-  const [address = '', scope] = host.split('%')
-  let text = address
-  let v4: number[] | undefined
-  const lastColon = text.lastIndexOf(':')
-  if (text.slice(lastColon + 1).includes('.')) {
-    v4 = text
-      .slice(lastColon + 1)
-      .split('.')
-      .map(Number)
-    text = `${text.slice(0, lastColon + 1)}0:0`
-  }
-  const [head = '', tail] = text.split('::')
-  const h = head === '' ? [] : head.split(':')
-  const t = tail === undefined || tail === '' ? [] : tail.split(':')
-  const fill = tail === undefined ? [] : new Array<string>(8 - h.length - t.length).fill('0')
-  const groups = [...h, ...fill, ...t].map((g) => Number.parseInt(g, 16))
-  if (v4 !== undefined) {
-    groups[6] = (v4[0]! << 8) | v4[1]!
-    groups[7] = (v4[2]! << 8) | v4[3]!
-  }
+  const scope = host.split('%')[1]
+  const groups = ipv6Groups(host)
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
     const [a = 0, b = 0] = [groups[6], groups[7]]
     return `${a >> 8}.${a & 255}.${b >> 8}.${b & 255}`

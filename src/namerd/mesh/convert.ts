@@ -6,6 +6,7 @@ import { Address, type Metadata } from '../../naming/address.js'
 import type { DelegateTree } from '../../naming/delegate-tree.js'
 import { Dentry, Prefix, type PrefixElem } from '../../naming/dentry.js'
 import { Dtab } from '../../naming/dtab.js'
+import { ipv6Groups } from '../../naming/ip.js'
 import { labelBytes, labelFromBytes } from '../../naming/label.js'
 import { NameBound } from '../../naming/name.js'
 import { NameTree } from '../../naming/nametree.js'
@@ -481,25 +482,8 @@ function ipBytes(host: string): { af: 'INET4' | 'INET6'; bytes: Buffer } | undef
   const kind = isIP(host)
   if (kind === 4) return { af: 'INET4', bytes: Buffer.from(host.split('.').map(Number)) }
   if (kind !== 6) return undefined
-  const address = host.split('%')[0]!
-  let text = address
   const out = Buffer.alloc(16)
-  const lastColon = text.lastIndexOf(':')
-  let v4: number[] | undefined
-  if (text.slice(lastColon + 1).includes('.')) {
-    v4 = text
-      .slice(lastColon + 1)
-      .split('.')
-      .map(Number)
-    text = `${text.slice(0, lastColon + 1)}0:0`
-  }
-  const [head = '', tail] = text.split('::')
-  const h = head === '' ? [] : head.split(':')
-  const t = tail === undefined || tail === '' ? [] : tail.split(':')
-  const fill = tail === undefined ? [] : new Array<string>(8 - h.length - t.length).fill('0')
-  const groups = [...h, ...fill, ...t].map((g) => Number.parseInt(g, 16))
-  for (const [i, g] of groups.entries()) out.writeUInt16BE(g, i * 2)
-  if (v4 !== undefined) for (let i = 0; i < 4; i++) out[12 + i] = v4[i]!
+  for (const [i, g] of ipv6Groups(host).entries()) out.writeUInt16BE(g, i * 2)
   // An IPv4-mapped address is an IPv4 address to the JVM (InetAddress.getByName).
   if (out.subarray(0, 10).every((b) => b === 0) && out[10] === 0xff && out[11] === 0xff)
     return { af: 'INET4', bytes: out.subarray(12) }
