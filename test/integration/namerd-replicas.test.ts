@@ -90,7 +90,8 @@ const get = (api: string, ns: string) =>
   call(`${api}/api/1/dtabs/${ns}`, { headers: { accept: 'application/dtab' } })
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+// Generous: after a 200-write race, a replica may work through a backlog of watch events on a loaded machine.
+async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const v = await f().catch(() => undefined)
@@ -187,7 +188,7 @@ describe.each(['etcd', 'zk'] as const)('namerd replicas over %s', (kind) => {
       expect((await put(a.api, 'default', `/svc=>/#/io.l5d.fs/v${i}`)).status).toBe(204)
       expect(await stream.next(2000)).toBe(`/svc=>/#/io.l5d.fs/v${i}`)
     }
-  })
+  }, 120_000)
 
   it('a replica killed with SIGKILL in the middle of a burst of writes loses nothing', async () => {
     const config = await exampleConfig(kind, freshPrefix())
