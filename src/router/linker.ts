@@ -84,6 +84,9 @@ interface Listener {
   info: LinkerServer
 }
 
+/** How long a client may take to send a request's headers. */
+export const HEADERS_TIMEOUT_MS = 10_000
+
 function startServer(
   handler: RequestListener,
   s: Pick<ServerSpec, 'ip' | 'port' | 'tls' | 'socketOptions' | 'idleTimeMs' | 'lifeTimeMs' | 'timeoutMs'> & {
@@ -92,10 +95,15 @@ function startServer(
   router: string,
 ): Promise<Listener> {
   const so = s.socketOptions ?? {}
+  const requestTimeout = s.timeoutMs ?? so.readTimeoutMs ?? 0
   const options = {
     requireHostHeader: false,
     keepAliveTimeout: s.idleTimeMs ?? 5000,
-    requestTimeout: s.timeoutMs ?? so.readTimeoutMs ?? 0,
+    requestTimeout,
+    // A client trickling its headers is cut off (bodies stream as long as they take: requestTimeout
+    // stays 0 unless configured); Node's default would keep it for a minute, checked every 30 s.
+    headersTimeout: requestTimeout > 0 ? Math.min(HEADERS_TIMEOUT_MS, requestTimeout) : HEADERS_TIMEOUT_MS,
+    connectionsCheckingInterval: 1000,
     ...(s.maxHeaderBytes !== undefined ? { maxHeaderSize: s.maxHeaderBytes } : {}),
     ...(so.noDelay !== undefined ? { noDelay: so.noDelay } : { noDelay: true }),
     ...(so.keepAlive !== undefined ? { keepAlive: so.keepAlive } : {}),
@@ -140,17 +148,19 @@ function startServer(
       sock.destroy()
       return
     }
+    // Each answer closes the connection whether or not the client ends its side.
+    const answer = (text: string) => sock.end(text, () => sock.destroy())
     const message =
       error.code === 'HPE_UNEXPECTED_CONTENT_LENGTH' ? 'conflicting `Content-Length` headers' : undefined
     if (message !== undefined) {
-      sock.end(
+      answer(
         `HTTP/1.1 400 Bad Request\r\nl5d-err: ${encodeL5dErr(message)}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(message)}\r\nconnection: close\r\n\r\n${message}`,
       )
     } else if (error.code === 'HPE_HEADER_OVERFLOW') {
-      sock.end(
-        'HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n',
-      )
-    } else sock.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n')
+      answer('HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n')
+    } else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      answer('HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n')
+    } else answer('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n')
   })
   return new Promise((resolve, reject) => {
     server.once('error', reject)
